@@ -1,0 +1,176 @@
+package environments
+
+import "sort"
+
+// Fleet is every role of an environments directory, loaded, defaulted and
+// validated. Roles are in rollout order: by wave, then by name.
+type Fleet struct {
+	Dir      string
+	Roles    []*Role
+	Warnings []Warning
+}
+
+// Role is one environment file: a group of clusters that roll out together.
+type Role struct {
+	Name        string
+	File        string
+	Description string
+	Wave        int
+	EKSVersion  string
+	Ephemeral   bool
+	Clusters    []*Cluster
+}
+
+// Cluster is everything one stack needs, with role settings, cluster overrides
+// and defaults already merged. Components receive values from here, never the
+// raw files.
+type Cluster struct {
+	Name       string
+	Role       string
+	File       string // the environment file that declares it
+	Wave       int
+	EKSVersion string
+	// Ephemeral clusters are not protected against deletion.
+	Ephemeral bool
+
+	AccountID     string
+	Region        string
+	Partition     string // aws, aws-us-gov or aws-cn, from the region
+	DeployRoleARN string // "" means the ambient credentials
+
+	VPC VPC
+	// KMSKeyARN is a brought-in key; "" means the foundation creates one.
+	KMSKeyARN string
+	// PublicAccessCIDRs is empty for a private-only API endpoint.
+	PublicAccessCIDRs []string
+	// LogTypes are the enabled control-plane log types, in canonical order.
+	LogTypes      []string
+	NodeGroup     NodeGroup
+	Addons        []Addon // sorted by name
+	AccessEntries []AccessEntry
+	// AdminTeamClaim is the OIDC group bound to cluster-admin ("" for none).
+	AdminTeamClaim string
+	OIDC           *OIDCProvider
+	// Tags are the role's tags with the cluster's on top.
+	Tags map[string]string
+}
+
+// VPC is either created from CIDR or adopted by ID.
+type VPC struct {
+	CIDR             string
+	ID               string
+	PrivateSubnetIDs []string
+	PublicSubnetIDs  []string
+}
+
+// Adopted reports whether the VPC already exists.
+func (v VPC) Adopted() bool { return v.ID != "" }
+
+// NodeGroup is the resolved management node group.
+type NodeGroup struct {
+	InstanceTypes []string
+	MinSize       int
+	DesiredSize   int
+	MaxSize       int
+	AMIType       string
+	Architecture  string // arm64 or x86_64, from AMIType
+	// ReleaseVersion is "latest" or an exact AMI release version.
+	ReleaseVersion string
+	DiskSizeGiB    int
+	CapacityType   string
+	Taint          Taint
+	Labels         map[string]string
+	IMDSHopLimit   int
+}
+
+// FollowsLatestRelease reports whether the AMI release is resolved on each run.
+func (n NodeGroup) FollowsLatestRelease() bool { return n.ReleaseVersion == VersionLatest }
+
+// Taint uses the Kubernetes spelling of the effect (NoSchedule).
+type Taint struct {
+	Key    string
+	Value  string
+	Effect string
+}
+
+// Addon is an EKS managed addon and its version spec.
+type Addon struct {
+	Name string
+	// Version is VersionLatest, VersionDefault or an exact version.
+	Version string
+}
+
+// Version specs of addons and AMI releases.
+const (
+	VersionLatest  = "latest"
+	VersionDefault = "default"
+)
+
+// AccessEntry grants an IAM principal an access policy. Key is stable and
+// unique within the cluster; resource names derive from it.
+type AccessEntry struct {
+	Key              string
+	PrincipalARN     string
+	Policy           string
+	Namespaces       []string
+	KubernetesGroups []string
+}
+
+// OIDCProvider is an identity provider for people.
+type OIDCProvider struct {
+	Name           string
+	IssuerURL      string
+	ClientID       string
+	UsernameClaim  string
+	GroupsClaim    string
+	UsernamePrefix string
+	GroupsPrefix   string
+}
+
+// Clusters returns every cluster in rollout order.
+func (f *Fleet) Clusters() []*Cluster {
+	var out []*Cluster
+	for _, r := range f.Roles {
+		out = append(out, r.Clusters...)
+	}
+	return out
+}
+
+// Cluster finds a cluster by name.
+func (f *Fleet) Cluster(name string) (*Cluster, bool) {
+	for _, c := range f.Clusters() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// Role finds a role by name.
+func (f *Fleet) Role(name string) (*Role, bool) {
+	for _, r := range f.Roles {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// ClusterNames lists every cluster name, sorted, for error messages.
+func (f *Fleet) ClusterNames() []string {
+	var names []string
+	for _, c := range f.Clusters() {
+		names = append(names, c.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// RoleNames lists role names in rollout order.
+func (f *Fleet) RoleNames() []string {
+	names := make([]string, len(f.Roles))
+	for i, r := range f.Roles {
+		names[i] = r.Name
+	}
+	return names
+}

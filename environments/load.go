@@ -1,0 +1,245 @@
+package environments
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// SchemaFile is the JSON Schema beside the role files; Load skips it.
+const SchemaFile = "schema.json"
+
+// Load reads every <role>.json in dir. It returns the fleet, or an Errors
+// value with every problem of every file (each naming file, JSON path and
+// what is allowed). Nothing is returned half-valid.
+func Load(dir string) (*Fleet, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading environments directory: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".json" || e.Name() == SchemaFile {
+			continue
+		}
+		files = append(files, filepath.Join(dir, e.Name()))
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no environment files (<role>.json) found", dir)
+	}
+	fleet, err := LoadFiles(files...)
+	if fleet != nil {
+		fleet.Dir = dir
+	}
+	return fleet, err
+}
+
+// LoadFiles loads the given environment files as one fleet.
+func LoadFiles(paths ...string) (*Fleet, error) {
+	var all Errors
+	fleet := &Fleet{}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			all = append(all, FieldError{File: path, Msg: err.Error()})
+			continue
+		}
+		role, warnings, err := loadFile(path, data)
+		if err != nil {
+			all = append(all, asErrors(err)...)
+			continue
+		}
+		fleet.Roles = append(fleet.Roles, role)
+		fleet.Warnings = append(fleet.Warnings, warnings...)
+	}
+	all = append(all, checkFleet(fleet)...)
+	if len(all) > 0 {
+		return nil, all.sorted()
+	}
+	sort.SliceStable(fleet.Roles, func(i, j int) bool {
+		a, b := fleet.Roles[i], fleet.Roles[j]
+		if a.Wave != b.Wave {
+			return a.Wave < b.Wave
+		}
+		return a.Name < b.Name
+	})
+	return fleet, nil
+}
+
+// Parse loads one environment file from memory; file names it in errors and
+// gives the role its expected name.
+func Parse(file string, data []byte) (*Role, []Warning, error) {
+	role, warnings, err := loadFile(file, data)
+	if err != nil {
+		return nil, nil, asErrors(err).sorted()
+	}
+	if errs := checkFleet(&Fleet{Roles: []*Role{role}}); len(errs) > 0 {
+		return nil, nil, errs
+	}
+	return role, warnings, nil
+}
+
+func asErrors(err error) Errors {
+	var es Errors
+	if errors.As(err, &es) {
+		return es
+	}
+	var fe FieldError
+	if errors.As(err, &fe) {
+		return Errors{fe}
+	}
+	return Errors{{Msg: err.Error()}}
+}
+
+func loadFile(path string, data []byte) (*Role, []Warning, error) {
+	var f File
+	if err := decodeStrict(path, data, &f); err != nil {
+		return nil, nil, err
+	}
+	applyDefaults(&f)
+	c := &collector{file: path}
+	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	validateFile(c, &f, stem)
+	if len(c.errs) > 0 {
+		return nil, nil, c.errs
+	}
+	var warnings []Warning
+	if f.AdminTeamClaim != "" && f.OIDCIdentityProvider == nil {
+		warnings = append(warnings, Warning{File: path, Path: "admin_team_claim",
+			Msg: "has no oidc_identity_provider to come through; the claim is not bound to cluster-admin until one is declared"})
+	}
+	return resolve(path, &f), warnings, nil
+}
+
+// checkFleet enforces the rules that span files.
+func checkFleet(f *Fleet) Errors {
+	var errs Errors
+	roles := map[string]*Role{}
+	type where struct{ file, path string }
+	names := map[string]where{}
+	for _, r := range f.Roles {
+		if prev, dup := roles[r.Name]; dup {
+			errs = append(errs, FieldError{File: r.File, Path: "role", Msg: fmt.Sprintf("%q is already declared by %s; each role has one file", r.Name, prev.File)})
+		}
+		roles[r.Name] = r
+		for i, c := range r.Clusters {
+			path := indexPath("clusters", i) + ".name"
+			if prev, dup := names[strings.ToLower(c.Name)]; dup {
+				errs = append(errs, FieldError{File: r.File, Path: path, Msg: fmt.Sprintf(
+					"%q is already declared at %s; cluster names are stack names and must be unique across the fleet (ignoring case)",
+					c.Name, describePath(prev.file, prev.path))})
+				continue
+			}
+			names[strings.ToLower(c.Name)] = where{r.File, path}
+		}
+	}
+	return errs
+}
+
+// resolve merges role settings, cluster overrides and defaults into the
+// clusters that components consume. It runs only on valid files.
+func resolve(path string, f *File) *Role {
+	role := &Role{
+		Name:        f.Role,
+		File:        path,
+		Description: f.Description,
+		Wave:        *f.Wave,
+		EKSVersion:  f.EKSVersion,
+		Ephemeral:   *f.Ephemeral,
+	}
+	ng := f.ManagementNodeGroup
+	addons := make([]Addon, 0, len(f.Addons))
+	for _, name := range sortedKeys(f.Addons) {
+		addons = append(addons, Addon{Name: name, Version: f.Addons[name]})
+	}
+	logTypes := slices.Clone(LogTypes)
+	if f.ControlPlaneLogging != nil {
+		logTypes = slices.DeleteFunc(logTypes, func(t string) bool { return slices.Contains(f.ControlPlaneLogging.Disabled, t) })
+	}
+	entries := make([]AccessEntry, 0, len(f.AccessEntries))
+	for _, e := range f.AccessEntries {
+		entries = append(entries, AccessEntry{
+			Key:              accessEntryKey(e.PrincipalARN),
+			PrincipalARN:     e.PrincipalARN,
+			Policy:           e.Policy,
+			Namespaces:       slices.Clone(e.Namespaces),
+			KubernetesGroups: slices.Clone(e.KubernetesGroups),
+		})
+	}
+	var oidc *OIDCProvider
+	if p := f.OIDCIdentityProvider; p != nil {
+		oidc = &OIDCProvider{
+			Name: p.Name, IssuerURL: p.IssuerURL, ClientID: p.ClientID,
+			UsernameClaim: p.UsernameClaim, GroupsClaim: p.GroupsClaim,
+			UsernamePrefix: *p.UsernamePrefix, GroupsPrefix: *p.GroupsPrefix,
+		}
+	}
+	for _, cs := range f.Clusters {
+		endpoint := f.EndpointAccess
+		if cs.EndpointAccess != nil {
+			endpoint = cs.EndpointAccess
+		}
+		var cidrs []string
+		if endpoint != nil {
+			cidrs = slices.Clone(endpoint.PublicCIDRs)
+		}
+		tags := maps.Clone(f.Tags)
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		maps.Copy(tags, cs.Tags)
+		group := NodeGroup{
+			InstanceTypes:  slices.Clone(ng.InstanceTypes),
+			MinSize:        *ng.MinSize,
+			DesiredSize:    *ng.DesiredSize,
+			MaxSize:        *ng.MaxSize,
+			AMIType:        ng.AMIType,
+			Architecture:   AMITypes[ng.AMIType],
+			ReleaseVersion: ng.ReleaseVersion,
+			DiskSizeGiB:    *ng.DiskSizeGiB,
+			CapacityType:   ng.CapacityType,
+			Taint:          Taint{Key: ng.Taint.Key, Value: ng.Taint.Value, Effect: ng.Taint.Effect},
+			Labels:         maps.Clone(ng.Labels),
+			IMDSHopLimit:   *ng.IMDSHopLimit,
+		}
+		if o := cs.ManagementNodeGroup; o != nil {
+			if o.MinSize != nil {
+				group.MinSize = *o.MinSize
+			}
+			if o.DesiredSize != nil {
+				group.DesiredSize = *o.DesiredSize
+			}
+			if o.MaxSize != nil {
+				group.MaxSize = *o.MaxSize
+			}
+		}
+		role.Clusters = append(role.Clusters, &Cluster{
+			Name:              cs.Name,
+			Role:              f.Role,
+			File:              path,
+			Wave:              *f.Wave,
+			EKSVersion:        f.EKSVersion,
+			Ephemeral:         *f.Ephemeral,
+			AccountID:         cs.AccountID,
+			Region:            cs.Region,
+			Partition:         PartitionOf(cs.Region),
+			DeployRoleARN:     cs.DeployRoleARN,
+			VPC:               VPC{CIDR: cs.VPC.CIDR, ID: cs.VPC.ID, PrivateSubnetIDs: slices.Clone(cs.VPC.PrivateSubnetIDs), PublicSubnetIDs: slices.Clone(cs.VPC.PublicSubnetIDs)},
+			KMSKeyARN:         cs.KMSKeyARN,
+			PublicAccessCIDRs: cidrs,
+			LogTypes:          slices.Clone(logTypes),
+			NodeGroup:         group,
+			Addons:            slices.Clone(addons),
+			AccessEntries:     slices.Clone(entries),
+			AdminTeamClaim:    f.AdminTeamClaim,
+			OIDC:              oidc,
+			Tags:              tags,
+		})
+	}
+	return role
+}

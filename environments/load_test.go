@@ -1,0 +1,496 @@
+package environments
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// baseRole is a valid two-cluster role; the bad corpus mutates copies of it.
+const baseRole = `{
+  "$schema": "./schema.json",
+  "role": "prod",
+  "wave": 3,
+  "eks_version": "1.34",
+  "clusters": [
+    { "name": "prod-i01-aws-us-east-2", "account_id": "345678901234", "region": "us-east-2",
+      "vpc": { "cidr": "10.30.0.0/16" } },
+    { "name": "prod-i02-aws-us-west-2", "account_id": "345678901234", "region": "us-west-2",
+      "vpc": { "cidr": "10.31.0.0/16" } }
+  ],
+  "management_node_group": { "instance_types": ["m7g.large"], "min_size": 1, "desired_size": 2, "max_size": 3 },
+  "addons": { "vpc-cni": "latest", "coredns": "latest", "kube-proxy": "latest",
+              "aws-ebs-csi-driver": "latest", "aws-efs-csi-driver": "latest" },
+  "access_entries": [ { "principal_arn": "arn:aws:iam::345678901234:role/PlatformAdmin",
+                        "policy": "AmazonEKSClusterAdminPolicy" } ],
+  "admin_team_claim": "ThoughtWorks-DPS/twdps-core-labs-team"
+}`
+
+const testFile = "environments/prod.json"
+
+// mutate returns baseRole with edit applied to its generic form.
+func mutate(t *testing.T, edit func(doc map[string]any)) []byte {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(baseRole), &doc))
+	edit(doc)
+	out, err := json.MarshalIndent(doc, "", "  ")
+	require.NoError(t, err)
+	return out
+}
+
+func cluster(doc map[string]any, i int) map[string]any {
+	return doc["clusters"].([]any)[i].(map[string]any)
+}
+
+func nodeGroup(doc map[string]any) map[string]any {
+	return doc["management_node_group"].(map[string]any)
+}
+
+type badCase struct {
+	name string
+	data func(t *testing.T) []byte
+	// want is every error line, exactly.
+	want []string
+	// schema says whether schema.json can express the rule (and so must reject the file).
+	schema bool
+}
+
+func edit(f func(doc map[string]any)) func(t *testing.T) []byte {
+	return func(t *testing.T) []byte { return mutate(t, f) }
+}
+
+func raw(s string) func(t *testing.T) []byte { return func(*testing.T) []byte { return []byte(s) } }
+
+var badCorpus = []badCase{
+	{
+		name:   "typo in a field name",
+		data:   edit(func(d map[string]any) { d["eks_verison"] = d["eks_version"]; delete(d, "eks_version") }),
+		want:   []string{`environments/prod.json: eks_verison: unknown field; did you mean "eks_version"?`},
+		schema: true,
+	},
+	{
+		name:   "unknown field inside a cluster",
+		data:   edit(func(d map[string]any) { cluster(d, 0)["acount_id"] = "x" }),
+		want:   []string{`environments/prod.json: clusters[0].acount_id: unknown field; did you mean "account_id"?`},
+		schema: true,
+	},
+	{
+		name:   "unknown field with no close match lists the allowed ones",
+		data:   edit(func(d map[string]any) { cluster(d, 0)["owner"] = "x" }),
+		want:   []string{`environments/prod.json: clusters[0].owner: unknown field; allowed: account_id, deploy_role_arn, endpoint_access, kms_key_arn, management_node_group, name, region, tags, vpc`},
+		schema: true,
+	},
+	{
+		name:   "short account id",
+		data:   edit(func(d map[string]any) { cluster(d, 1)["account_id"] = "12345" }),
+		want:   []string{`environments/prod.json: clusters[1].account_id: must be 12 digits, got "12345"`},
+		schema: true,
+	},
+	{
+		name:   "account id as a number",
+		data:   edit(func(d map[string]any) { cluster(d, 0)["account_id"] = 345678901234 }),
+		want:   []string{`environments/prod.json: clusters[0].account_id: must be a string, got number 345678901234`},
+		schema: true,
+	},
+	{
+		name:   "version with a v and a patch",
+		data:   edit(func(d map[string]any) { d["eks_version"] = "v1.34.2" }),
+		want:   []string{`environments/prod.json: eks_version: must be a minor version like "1.35" (no patch, no 'v'), got "v1.34.2"`},
+		schema: true,
+	},
+	{
+		name:   "version EKS never shipped",
+		data:   edit(func(d map[string]any) { d["eks_version"] = "1.27" }),
+		want:   []string{`environments/prod.json: eks_version: 1.27 is not an EKS release this tool knows; supported: 1.28 to 1.35 (data/eks-releases.json)`},
+		schema: true,
+	},
+	{
+		name:   "missing version",
+		data:   edit(func(d map[string]any) { delete(d, "eks_version") }),
+		want:   []string{`environments/prod.json: eks_version: is required: a Kubernetes minor version from 1.28 to 1.35, e.g. "1.35"`},
+		schema: true,
+	},
+	{
+		name:   "negative wave",
+		data:   edit(func(d map[string]any) { d["wave"] = -1 }),
+		want:   []string{`environments/prod.json: wave: must be between 0 and 100, got -1`},
+		schema: true,
+	},
+	{
+		name:   "wave as a string",
+		data:   edit(func(d map[string]any) { d["wave"] = "3" }),
+		want:   []string{`environments/prod.json: wave: must be a whole number, got string "3"`},
+		schema: true,
+	},
+	{
+		name:   "role does not match the file name",
+		data:   edit(func(d map[string]any) { d["role"] = "production" }),
+		want:   []string{`environments/prod.json: role: must match the file name: prod.json declares role "production"; rename the file or the role`},
+		schema: false,
+	},
+	{
+		name:   "no clusters",
+		data:   edit(func(d map[string]any) { d["clusters"] = []any{} }),
+		want:   []string{`environments/prod.json: clusters: must list at least one cluster`},
+		schema: true,
+	},
+	{
+		name:   "cluster name EKS rejects",
+		data:   edit(func(d map[string]any) { cluster(d, 0)["name"] = "-prod.i01" }),
+		want:   []string{`environments/prod.json: clusters[0].name: must start with a letter or digit and contain only letters, digits, '-' and '_', got "-prod.i01"`},
+		schema: true,
+	},
+	{
+		name:   "cluster name too long for derived IAM names",
+		data:   edit(func(d map[string]any) { cluster(d, 0)["name"] = strings.Repeat("a", 33) }),
+		want:   []string{`environments/prod.json: clusters[0].name: must be at most 32 characters (IAM role names derived from it are capped at 64), got 33`},
+		schema: true,
+	},
+	{
+		name:   "duplicate cluster names in one role",
+		data:   edit(func(d map[string]any) { cluster(d, 1)["name"] = "PROD-i01-aws-us-east-2" }),
+		want:   []string{`environments/prod.json: clusters[1].name: "PROD-i01-aws-us-east-2" is already declared at clusters[0].name (environments/prod.json); cluster names are stack names and must be unique across the fleet (ignoring case)`},
+		schema: false,
+	},
+	{
+		name:   "unknown region",
+		data:   edit(func(d map[string]any) { cluster(d, 1)["region"] = "us-west-9" }),
+		want:   []string{`environments/prod.json: clusters[1].region: "us-west-9" is not a known AWS region`},
+		schema: true,
+	},
+	{
+		name:   "invalid CIDR",
+		data:   edit(func(d map[string]any) { cluster(d, 0)["vpc"] = map[string]any{"cidr": "10.30.0.0/33"} }),
+		want:   []string{`environments/prod.json: clusters[0].vpc.cidr: must be an IPv4 CIDR like "10.20.0.0/16", got "10.30.0.0/33"`},
+		schema: true,
+	},
+	{
+		name:   "CIDR with host bits",
+		data:   edit(func(d map[string]any) { cluster(d, 0)["vpc"] = map[string]any{"cidr": "10.30.7.0/16"} }),
+		want:   []string{`environments/prod.json: clusters[0].vpc.cidr: must be a network address: 10.30.7.0/16 has host bits set, did you mean 10.30.0.0/16?`},
+		schema: false,
+	},
+	{
+		name:   "CIDR too small for six subnets",
+		data:   edit(func(d map[string]any) { cluster(d, 0)["vpc"] = map[string]any{"cidr": "10.30.0.0/24"} }),
+		want:   []string{`environments/prod.json: clusters[0].vpc.cidr: prefix must be /16 to /22 (room for three private and three public subnets), got /24`},
+		schema: true,
+	},
+	{
+		name:   "overlapping CIDRs within a role",
+		data:   edit(func(d map[string]any) { cluster(d, 1)["vpc"] = map[string]any{"cidr": "10.30.128.0/17"} }),
+		want:   []string{`environments/prod.json: clusters[1].vpc.cidr: 10.30.128.0/17 overlaps 10.30.0.0/16 of clusters[0].vpc.cidr; clusters of one role need distinct address space so they can be peered`},
+		schema: false,
+	},
+	{
+		name: "VPC both created and adopted",
+		data: edit(func(d map[string]any) {
+			cluster(d, 0)["vpc"] = map[string]any{"cidr": "10.30.0.0/16", "id": "vpc-0a1b2c3d4e5f60718"}
+		}),
+		want:   []string{`environments/prod.json: clusters[0].vpc: give either cidr (create a VPC) or id (adopt one), not both`},
+		schema: true,
+	},
+	{
+		name: "adopted VPC with one subnet",
+		data: edit(func(d map[string]any) {
+			cluster(d, 0)["vpc"] = map[string]any{"id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": []any{"subnet-0a11aa11aa11aa111"}}
+		}),
+		want:   []string{`environments/prod.json: clusters[0].vpc.private_subnet_ids: must list at least 2 subnets (EKS needs subnets in two availability zones), got 1`},
+		schema: true,
+	},
+	{
+		name:   "missing VPC",
+		data:   edit(func(d map[string]any) { delete(cluster(d, 1), "vpc") }),
+		want:   []string{`environments/prod.json: clusters[1].vpc: is required: {"cidr": "10.0.0.0/16"} to create one, or {"id": ..., "private_subnet_ids": [...]} to adopt one`},
+		schema: true,
+	},
+	{
+		name:   "min above desired",
+		data:   edit(func(d map[string]any) { nodeGroup(d)["min_size"] = 3 }),
+		want:   []string{`environments/prod.json: management_node_group.desired_size: must be >= min_size: min 3, desired 2`},
+		schema: false,
+	},
+	{
+		name:   "cluster override breaks the role's sizes",
+		data:   edit(func(d map[string]any) { cluster(d, 1)["management_node_group"] = map[string]any{"max_size": 1} }),
+		want:   []string{`environments/prod.json: clusters[1].management_node_group.max_size: must be >= desired_size (with the role's management_node_group): desired 2, max 1`},
+		schema: false,
+	},
+	{
+		name:   "x86 instance type on the arm64 AMI",
+		data:   edit(func(d map[string]any) { nodeGroup(d)["instance_types"] = []any{"m7g.large", "m7i.large"} }),
+		want:   []string{`environments/prod.json: management_node_group.instance_types[1]: m7i.large is an x86_64 instance type but ami_type AL2023_ARM_64_STANDARD needs arm64 (Graviton types such as m7g.large run arm64)`},
+		schema: false,
+	},
+	{
+		name: "taint effect in EKS spelling",
+		data: edit(func(d map[string]any) {
+			nodeGroup(d)["taint"] = map[string]any{"key": "dedicated", "value": "management", "effect": "NO_SCHEDULE"}
+		}),
+		want:   []string{`environments/prod.json: management_node_group.taint.effect: must be NoSchedule, PreferNoSchedule or NoExecute, got "NO_SCHEDULE"`},
+		schema: true,
+	},
+	{
+		name:   "hop limit that would let pods reach IMDS through two proxies",
+		data:   edit(func(d map[string]any) { nodeGroup(d)["imds_hop_limit"] = 3 }),
+		want:   []string{`environments/prod.json: management_node_group.imds_hop_limit: must be 1 (pods without host networking cannot reach IMDS) or 2, got 3`},
+		schema: true,
+	},
+	{
+		name:   "AMI release of another Kubernetes version",
+		data:   edit(func(d map[string]any) { nodeGroup(d)["release_version"] = "1.33.0-20250620" }),
+		want:   []string{`environments/prod.json: management_node_group.release_version: 1.33.0-20250620 is an AMI release for Kubernetes 1.33 but eks_version is 1.34; use "latest" or a 1.34 release`},
+		schema: false,
+	},
+	{
+		name:   "unknown addon",
+		data:   edit(func(d map[string]any) { d["addons"].(map[string]any)["istio"] = "latest" }),
+		want:   []string{`environments/prod.json: addons.istio: "istio" is not an addon this platform manages; allowed: vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver, aws-efs-csi-driver, eks-pod-identity-agent, snapshot-controller`},
+		schema: true,
+	},
+	{
+		name:   "addon version without v",
+		data:   edit(func(d map[string]any) { d["addons"].(map[string]any)["vpc-cni"] = "1.19.2" }),
+		want:   []string{`environments/prod.json: addons.vpc-cni: must be "latest", "default" or an exact version like "v1.19.2-eksbuild.1", got "1.19.2"`},
+		schema: true,
+	},
+	{
+		name: "principal that is not an ARN",
+		data: edit(func(d map[string]any) {
+			d["access_entries"].([]any)[0].(map[string]any)["principal_arn"] = "PlatformAdmin"
+		}),
+		want:   []string{`environments/prod.json: access_entries[0].principal_arn: must be an IAM role or user ARN like "arn:aws:iam::123456789012:role/PlatformAdmin", got "PlatformAdmin"`},
+		schema: true,
+	},
+	{
+		name:   "unknown access policy",
+		data:   edit(func(d map[string]any) { d["access_entries"].([]any)[0].(map[string]any)["policy"] = "ClusterAdmin" }),
+		want:   []string{`environments/prod.json: access_entries[0].policy: must be one of AmazonEKSClusterAdminPolicy, AmazonEKSAdminPolicy, AmazonEKSAdminViewPolicy, AmazonEKSEditPolicy, AmazonEKSViewPolicy, got "ClusterAdmin"`},
+		schema: true,
+	},
+	{
+		name:   "public endpoint open to the internet",
+		data:   edit(func(d map[string]any) { d["endpoint_access"] = map[string]any{"public_cidrs": []any{"0.0.0.0/0"}} }),
+		want:   []string{`environments/prod.json: endpoint_access.public_cidrs[0]: 0.0.0.0/0 opens the Kubernetes API to the whole internet; list the networks that need it`},
+		schema: true,
+	},
+	{
+		name:   "unknown control-plane log type",
+		data:   edit(func(d map[string]any) { d["control_plane_logging"] = map[string]any{"disabled": []any{"kubelet"}} }),
+		want:   []string{`environments/prod.json: control_plane_logging.disabled[0]: "kubelet" is not a control-plane log type; allowed: api, audit, authenticator, controllerManager, scheduler`},
+		schema: true,
+	},
+	{
+		name: "KMS key of another region",
+		data: edit(func(d map[string]any) {
+			cluster(d, 1)["kms_key_arn"] = "arn:aws:kms:us-east-2:345678901234:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+		}),
+		want:   []string{`environments/prod.json: clusters[1].kms_key_arn: key is in region us-east-2 but the cluster is in us-west-2; EKS needs a key in the cluster's region`},
+		schema: false,
+	},
+	{
+		name:   "duplicate JSON key",
+		data:   raw(strings.Replace(baseRole, `"wave": 3,`, `"wave": 3, "wave": 4,`, 1)),
+		want:   []string{`environments/prod.json: wave: duplicate key: each key may appear once in an object`},
+		schema: false,
+	},
+	{
+		name:   "JSON syntax error names line and column",
+		data:   raw(strings.Replace(baseRole, `"wave": 3,`, `"wave": 3,,`, 1)),
+		want:   []string{`environments/prod.json:4:13: invalid JSON: invalid character ',' looking for beginning of object key string`},
+		schema: true,
+	},
+	{
+		name:   "truncated file",
+		data:   raw(baseRole[:40]),
+		want:   []string{`environments/prod.json:3:9: invalid JSON: unexpected end of file`},
+		schema: true,
+	},
+}
+
+func TestBadCorpus(t *testing.T) {
+	t.Parallel()
+	require.GreaterOrEqual(t, len(badCorpus), 20)
+	for _, tc := range badCorpus {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := Parse(testFile, tc.data(t))
+			require.Error(t, err)
+			assert.Equal(t, tc.want, strings.Split(err.Error(), "\n"))
+		})
+	}
+}
+
+func TestBaseRoleIsValid(t *testing.T) {
+	t.Parallel()
+	role, warnings, err := Parse(testFile, []byte(baseRole))
+	require.NoError(t, err)
+	assert.Equal(t, "prod", role.Name)
+	assert.Len(t, role.Clusters, 2)
+	// admin_team_claim without an identity provider is allowed but flagged.
+	require.Len(t, warnings, 1)
+	assert.Equal(t, "admin_team_claim", warnings[0].Path)
+}
+
+func TestEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	data := mutate(t, func(d map[string]any) {
+		d["wave"] = -2
+		cluster(d, 0)["account_id"] = "abc"
+		cluster(d, 1)["region"] = "mars-1"
+		nodeGroup(d)["max_size"] = 1
+	})
+	_, _, err := Parse(testFile, data)
+	var errs Errors
+	require.ErrorAs(t, err, &errs)
+	paths := make([]string, len(errs))
+	for i, e := range errs {
+		paths[i] = e.Path
+		assert.Equal(t, testFile, e.File)
+	}
+	assert.ElementsMatch(t, []string{"wave", "clusters[0].account_id", "clusters[1].region", "management_node_group.max_size"}, paths)
+}
+
+func TestClusterNamesUniqueAcrossFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prod.json"), []byte(baseRole), 0o600))
+	other := strings.NewReplacer(`"role": "prod"`, `"role": "nonprod"`, `"wave": 3`, `"wave": 2`,
+		`prod-i02-aws-us-west-2`, `np-i02-aws-us-west-2`).Replace(baseRole)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nonprod.json"), []byte(other), 0o600))
+	_, err := Load(dir)
+	require.Error(t, err)
+	assert.Equal(t,
+		filepath.Join(dir, "prod.json")+`: clusters[0].name: "prod-i01-aws-us-east-2" is already declared at clusters[0].name (`+
+			filepath.Join(dir, "nonprod.json")+`); cluster names are stack names and must be unique across the fleet (ignoring case)`,
+		err.Error())
+}
+
+func TestDefaultsAndOverrides(t *testing.T) {
+	t.Parallel()
+	data := mutate(t, func(d map[string]any) {
+		delete(d, "management_node_group")
+		delete(d, "addons")
+		d["tags"] = map[string]any{"team": "platform", "tier": "gold"}
+		d["control_plane_logging"] = map[string]any{"disabled": []any{"scheduler"}}
+		d["endpoint_access"] = map[string]any{"public_cidrs": []any{"198.51.100.0/24"}}
+		c := cluster(d, 1)
+		c["management_node_group"] = map[string]any{"desired_size": 3}
+		c["tags"] = map[string]any{"tier": "platinum"}
+		c["endpoint_access"] = map[string]any{"public_cidrs": []any{"203.0.113.0/25"}}
+	})
+	role, _, err := Parse(testFile, data)
+	require.NoError(t, err)
+	first, second := role.Clusters[0], role.Clusters[1]
+
+	ng := first.NodeGroup
+	assert.Equal(t, []string{DefaultInstanceType}, ng.InstanceTypes)
+	assert.Equal(t, [3]int{1, 2, 3}, [3]int{ng.MinSize, ng.DesiredSize, ng.MaxSize})
+	assert.Equal(t, "AL2023_ARM_64_STANDARD", ng.AMIType)
+	assert.Equal(t, "arm64", ng.Architecture)
+	assert.True(t, ng.FollowsLatestRelease())
+	assert.Equal(t, Taint{Key: "dedicated", Value: "management", Effect: "NoSchedule"}, ng.Taint)
+	assert.Equal(t, map[string]string{"dedicated": "management"}, ng.Labels)
+	assert.Equal(t, 1, ng.IMDSHopLimit)
+	assert.Equal(t, 50, ng.DiskSizeGiB)
+
+	assert.Equal(t, 3, second.NodeGroup.DesiredSize, "cluster override")
+	assert.Equal(t, 3, second.NodeGroup.MaxSize, "role value kept")
+
+	assert.Equal(t, []string{"api", "audit", "authenticator", "controllerManager"}, first.LogTypes)
+	assert.Equal(t, []string{"198.51.100.0/24"}, first.PublicAccessCIDRs)
+	assert.Equal(t, []string{"203.0.113.0/25"}, second.PublicAccessCIDRs)
+	assert.Equal(t, map[string]string{"team": "platform", "tier": "gold"}, first.Tags)
+	assert.Equal(t, map[string]string{"team": "platform", "tier": "platinum"}, second.Tags)
+
+	var names []string
+	for _, a := range first.Addons {
+		names = append(names, a.Name+"="+a.Version)
+	}
+	assert.Equal(t, []string{"aws-ebs-csi-driver=latest", "aws-efs-csi-driver=latest", "coredns=latest", "kube-proxy=latest", "vpc-cni=latest"}, names)
+	assert.Equal(t, "platformadmin", first.AccessEntries[0].Key)
+	assert.Equal(t, "aws", first.Partition)
+	assert.False(t, first.Ephemeral)
+}
+
+func TestPrivateEndpointByDefault(t *testing.T) {
+	t.Parallel()
+	role, _, err := Parse(testFile, []byte(baseRole))
+	require.NoError(t, err)
+	for _, c := range role.Clusters {
+		assert.Empty(t, c.PublicAccessCIDRs, c.Name)
+		assert.Equal(t, LogTypes, c.LogTypes, c.Name)
+	}
+}
+
+func TestExamplesLoad(t *testing.T) {
+	t.Parallel()
+	fleet, err := Load(".")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sandbox", "preview", "nonprod", "prod"}, fleet.RoleNames())
+	waves := map[string]int{}
+	for _, r := range fleet.Roles {
+		waves[r.Name] = r.Wave
+	}
+	assert.Equal(t, map[string]int{"sandbox": 0, "preview": 1, "nonprod": 2, "prod": 3}, waves)
+	prod, ok := fleet.Role("prod")
+	require.True(t, ok)
+	require.Len(t, prod.Clusters, 2)
+	assert.NotEqual(t, prod.Clusters[0].Region, prod.Clusters[1].Region, "prod spans two regions")
+	sandbox, _ := fleet.Role("sandbox")
+	assert.Len(t, sandbox.Clusters, 1)
+	assert.True(t, sandbox.Ephemeral)
+	assert.Empty(t, fleet.Warnings)
+	c, ok := fleet.Cluster("np-i01-aws-us-east-2")
+	require.True(t, ok)
+	assert.Equal(t, "nonprod", c.Role)
+}
+
+func TestLoadReportsMissingDirectory(t *testing.T) {
+	t.Parallel()
+	_, err := Load(filepath.Join(t.TempDir(), "nope"))
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, os.ErrNotExist), err)
+}
+
+func TestInstanceArch(t *testing.T) {
+	t.Parallel()
+	for it, want := range map[string]string{
+		"m7g.large": "arm64", "c6gn.xlarge": "arm64", "x2gd.medium": "arm64", "im4gn.large": "arm64",
+		"t4g.small": "arm64", "a1.large": "arm64", "r8g.2xlarge": "arm64",
+		"m7i.large": "x86_64", "m5.large": "x86_64", "g5.xlarge": "x86_64", "m7i-flex.large": "x86_64",
+		"c5n.large": "x86_64", "t3a.micro": "x86_64",
+	} {
+		got, ok := instanceArch(it)
+		assert.True(t, ok, it)
+		assert.Equal(t, want, got, it)
+	}
+	_, ok := instanceArch("large")
+	assert.False(t, ok)
+}
+
+func TestReleaseCalendarIsOrdered(t *testing.T) {
+	t.Parallel()
+	rs := Releases()
+	require.NotEmpty(t, rs)
+	for i, r := range rs {
+		_, minor, ok := ParseMinor(r.Version)
+		require.True(t, ok, r.Version)
+		assert.True(t, r.Released.Before(r.EndOfStandard.Time), r.Version)
+		assert.True(t, r.EndOfStandard.Before(r.EndOfExtended.Time), r.Version)
+		if i > 0 {
+			prev := rs[i-1]
+			_, prevMinor, _ := ParseMinor(prev.Version)
+			assert.Equal(t, prevMinor+1, minor, "versions are consecutive minors")
+			assert.True(t, prev.Released.Before(r.Released.Time), "%s released after %s", r.Version, prev.Version)
+			assert.True(t, prev.EndOfStandard.Before(r.EndOfStandard.Time), r.Version)
+		}
+	}
+}

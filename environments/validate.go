@@ -1,0 +1,511 @@
+package environments
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+var (
+	rolePattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+	clusterNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	versionPattern     = regexp.MustCompile(`^1\.[0-9]{1,2}$`)
+	accountPattern     = regexp.MustCompile(`^[0-9]{12}$`)
+	vpcIDPattern       = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	subnetIDPattern    = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	instanceTypeRe     = regexp.MustCompile(`^([a-z]+)([0-9]+)([a-z-]*)\.([a-z0-9-]+)$`)
+	addonVersionRe     = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+(-eksbuild\.[0-9]+)?$`)
+	al2023ReleaseRe    = regexp.MustCompile(`^([0-9]+\.[0-9]+)\.[0-9]+-[0-9]{8}$`)
+	bottlerocketRelRe  = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+-[0-9a-f]{8}$`)
+	principalARNRe     = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	roleARNRe          = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	kmsKeyARNRe        = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):kms:([a-z0-9-]+):([0-9]{12}):key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	dnsLabelRe         = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	labelKeyNameRe     = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
+	labelValueRe       = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
+	dnsSubdomainRe     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	idpNameRe          = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$`)
+)
+
+// MaxClusterNameLength is below EKS's own limit of 100 because IAM role names,
+// which the platform derives from the cluster name plus a purpose and Pulumi's
+// random suffix, are capped at 64 characters.
+const MaxClusterNameLength = 32
+
+// VPC CIDR sizes the network layer can carve into three private and three
+// public subnets.
+const (
+	MinVPCPrefix = 16
+	MaxVPCPrefix = 22
+)
+
+// validateFile checks one defaulted file. Fleet-wide rules (unique cluster
+// names, unique roles) are checked by Load across files.
+func validateFile(c *collector, f *File, stem string) {
+	switch {
+	case f.Role == "":
+		c.add("role", "is required: the cluster role this file declares, e.g. %q", stem)
+	case !rolePattern.MatchString(f.Role):
+		c.add("role", "must be lowercase letters, digits and '-', starting with a letter, at most 31 characters, got %q", f.Role)
+	case f.Role != stem:
+		c.add("role", "must match the file name: %s.json declares role %q; rename the file or the role", stem, f.Role)
+	}
+
+	if f.Wave == nil {
+		c.add("wave", "is required: a whole number >= 0 (roles of wave 0 roll out first)")
+	} else if *f.Wave < 0 || *f.Wave > 100 {
+		c.add("wave", "must be between 0 and 100, got %d", *f.Wave)
+	}
+
+	validateVersion(c, "eks_version", f.EKSVersion)
+	validateTags(c, "tags", f.Tags)
+	if f.EndpointAccess != nil {
+		validateEndpoint(c, "endpoint_access", f.EndpointAccess)
+	}
+	if f.ControlPlaneLogging != nil {
+		validateLogging(c, "control_plane_logging", f.ControlPlaneLogging)
+	}
+	validateNodeGroup(c, "management_node_group", f.ManagementNodeGroup, f.EKSVersion)
+	validateAddons(c, "addons", f.Addons)
+	validateAccessEntries(c, f.AccessEntries)
+	validateOIDC(c, "oidc_identity_provider", f.OIDCIdentityProvider)
+	if f.AdminTeamClaim != "" && strings.TrimSpace(f.AdminTeamClaim) != f.AdminTeamClaim {
+		c.add("admin_team_claim", "must not start or end with spaces, got %q", f.AdminTeamClaim)
+	}
+
+	if len(f.Clusters) == 0 {
+		c.add("clusters", "must list at least one cluster")
+	}
+	var cidrs []netip.Prefix
+	var cidrPaths []string
+	for i := range f.Clusters {
+		path := indexPath("clusters", i)
+		cl := &f.Clusters[i]
+		validateCluster(c, path, f, cl)
+		if cl.VPC != nil && cl.VPC.CIDR != "" {
+			if p, err := netip.ParsePrefix(cl.VPC.CIDR); err == nil {
+				for j, other := range cidrs {
+					if other.Overlaps(p) {
+						c.add(path+".vpc.cidr", "%s overlaps %s of %s.vpc.cidr; clusters of one role need distinct address space so they can be peered", p, other, cidrPaths[j])
+					}
+				}
+				cidrs = append(cidrs, p)
+				cidrPaths = append(cidrPaths, path)
+			}
+		}
+	}
+}
+
+func validateVersion(c *collector, path, v string) {
+	first, last := releases[0].Version, releases[len(releases)-1].Version
+	switch {
+	case v == "":
+		c.add(path, "is required: a Kubernetes minor version from %s to %s, e.g. %q", first, last, last)
+	case !versionPattern.MatchString(v):
+		c.add(path, "must be a minor version like %q (no patch, no 'v'), got %q", last, v)
+	default:
+		if _, ok := ReleaseOf(v); !ok {
+			c.add(path, "%s is not an EKS release this tool knows; supported: %s to %s (data/eks-releases.json)", v, first, last)
+		}
+	}
+}
+
+func validateCluster(c *collector, path string, f *File, cl *ClusterSpec) {
+	switch {
+	case cl.Name == "":
+		c.add(path+".name", "is required")
+	case len(cl.Name) > MaxClusterNameLength:
+		c.add(path+".name", "must be at most %d characters (IAM role names derived from it are capped at 64), got %d", MaxClusterNameLength, len(cl.Name))
+	case !clusterNamePattern.MatchString(cl.Name):
+		c.add(path+".name", "must start with a letter or digit and contain only letters, digits, '-' and '_', got %q", cl.Name)
+	}
+	switch {
+	case cl.AccountID == "":
+		c.add(path+".account_id", "is required: the 12-digit AWS account id")
+	case !accountPattern.MatchString(cl.AccountID):
+		c.add(path+".account_id", "must be 12 digits, got %q", cl.AccountID)
+	}
+	partition := ""
+	switch {
+	case cl.Region == "":
+		c.add(path+".region", "is required, e.g. \"us-east-2\"")
+	case PartitionOf(cl.Region) == "":
+		c.add(path+".region", "%q is not a known AWS region", cl.Region)
+	default:
+		partition = PartitionOf(cl.Region)
+	}
+	validateVPC(c, path+".vpc", cl.VPC)
+	if cl.DeployRoleARN != "" {
+		if m := roleARNRe.FindStringSubmatch(cl.DeployRoleARN); m == nil {
+			c.add(path+".deploy_role_arn", "must be an IAM role ARN (arn:aws:iam::123456789012:role/Name), got %q", cl.DeployRoleARN)
+		} else if partition != "" && m[1] != partition {
+			c.add(path+".deploy_role_arn", "is in partition %s but region %s is in %s", m[1], cl.Region, partition)
+		}
+	}
+	if cl.KMSKeyARN != "" {
+		m := kmsKeyARNRe.FindStringSubmatch(cl.KMSKeyARN)
+		switch {
+		case m == nil:
+			c.add(path+".kms_key_arn", "must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/UUID), got %q", cl.KMSKeyARN)
+		case cl.Region != "" && m[2] != cl.Region:
+			c.add(path+".kms_key_arn", "key is in region %s but the cluster is in %s; EKS needs a key in the cluster's region", m[2], cl.Region)
+		case cl.AccountID != "" && m[3] != cl.AccountID:
+			c.add(path+".kms_key_arn", "key is in account %s but the cluster is in %s; bring a key of the cluster's account", m[3], cl.AccountID)
+		}
+	}
+	if cl.EndpointAccess != nil {
+		validateEndpoint(c, path+".endpoint_access", cl.EndpointAccess)
+	}
+	validateTags(c, path+".tags", cl.Tags)
+	if partition != "" {
+		for i, e := range f.AccessEntries {
+			if m := principalARNRe.FindStringSubmatch(e.PrincipalARN); m != nil && m[1] != partition {
+				c.add(indexPath("access_entries", i)+".principal_arn", "is in partition %s but cluster %s is in %s (%s)", m[1], cl.Name, partition, cl.Region)
+			}
+		}
+	}
+	validateScaling(c, path, f.ManagementNodeGroup, cl.ManagementNodeGroup)
+}
+
+func validateVPC(c *collector, path string, v *VPCSpec) {
+	if v == nil {
+		c.add(path, `is required: {"cidr": "10.0.0.0/16"} to create one, or {"id": ..., "private_subnet_ids": [...]} to adopt one`)
+		return
+	}
+	switch {
+	case v.CIDR != "" && v.ID != "":
+		c.add(path, "give either cidr (create a VPC) or id (adopt one), not both")
+	case v.CIDR == "" && v.ID == "":
+		c.add(path, `needs cidr (create a VPC) or id with private_subnet_ids (adopt one)`)
+	case v.CIDR != "":
+		validateVPCCIDR(c, path+".cidr", v.CIDR)
+		if len(v.PrivateSubnetIDs) > 0 || len(v.PublicSubnetIDs) > 0 {
+			c.add(path, "subnet ids go with an adopted VPC (id); a created VPC gets its subnets from the network layer")
+		}
+	default:
+		if !vpcIDPattern.MatchString(v.ID) {
+			c.add(path+".id", "must be a VPC id like \"vpc-0a1b2c3d4e5f60718\", got %q", v.ID)
+		}
+		if len(v.PrivateSubnetIDs) < 2 {
+			c.add(path+".private_subnet_ids", "must list at least 2 subnets (EKS needs subnets in two availability zones), got %d", len(v.PrivateSubnetIDs))
+		}
+		seen := map[string]string{}
+		check := func(field string, ids []string) {
+			for i, id := range ids {
+				p := indexPath(path+"."+field, i)
+				if !subnetIDPattern.MatchString(id) {
+					c.add(p, "must be a subnet id like \"subnet-0a1b2c3d4e5f60718\", got %q", id)
+					continue
+				}
+				if prev, dup := seen[id]; dup {
+					c.add(p, "%s is already listed at %s", id, prev)
+				}
+				seen[id] = p
+			}
+		}
+		check("private_subnet_ids", v.PrivateSubnetIDs)
+		check("public_subnet_ids", v.PublicSubnetIDs)
+	}
+}
+
+func validateVPCCIDR(c *collector, path, s string) {
+	p, err := netip.ParsePrefix(s)
+	switch {
+	case err != nil || !p.Addr().Is4():
+		c.add(path, "must be an IPv4 CIDR like \"10.20.0.0/16\", got %q", s)
+	case p.Masked() != p:
+		c.add(path, "must be a network address: %s has host bits set, did you mean %s?", s, p.Masked())
+	case p.Bits() < MinVPCPrefix || p.Bits() > MaxVPCPrefix:
+		c.add(path, "prefix must be /%d to /%d (room for three private and three public subnets), got /%d", MinVPCPrefix, MaxVPCPrefix, p.Bits())
+	case !p.Addr().IsPrivate():
+		c.add(path, "%s is not private (RFC 1918) address space", s)
+	}
+}
+
+func validateEndpoint(c *collector, path string, e *EndpointAccessSpec) {
+	if len(e.PublicCIDRs) == 0 {
+		c.add(path+".public_cidrs", "must list at least one CIDR; leave endpoint_access out for a private-only endpoint")
+	}
+	for i, s := range e.PublicCIDRs {
+		p := indexPath(path+".public_cidrs", i)
+		prefix, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil || !prefix.Addr().Is4():
+			c.add(p, "must be an IPv4 CIDR like \"203.0.113.0/24\", got %q", s)
+		case prefix.Bits() == 0:
+			c.add(p, "0.0.0.0/0 opens the Kubernetes API to the whole internet; list the networks that need it")
+		case prefix.Masked() != prefix:
+			c.add(p, "must be a network address: %s has host bits set, did you mean %s?", s, prefix.Masked())
+		}
+	}
+}
+
+func validateLogging(c *collector, path string, l *LoggingSpec) {
+	seen := map[string]bool{}
+	for i, t := range l.Disabled {
+		p := indexPath(path+".disabled", i)
+		if !slices.Contains(LogTypes, t) {
+			c.add(p, "%q is not a control-plane log type; allowed: %s", t, strings.Join(LogTypes, ", "))
+		}
+		if seen[t] {
+			c.add(p, "%q is listed twice", t)
+		}
+		seen[t] = true
+	}
+}
+
+func validateNodeGroup(c *collector, path string, ng *NodeGroupSpec, eksVersion string) {
+	arch, knownAMI := AMITypes[ng.AMIType]
+	if !knownAMI {
+		c.add(path+".ami_type", "%q is not supported; allowed: %s", ng.AMIType, strings.Join(sortedKeys(AMITypes), ", "))
+	}
+	if len(ng.InstanceTypes) == 0 {
+		c.add(path+".instance_types", "must list at least one instance type")
+	}
+	for i, it := range ng.InstanceTypes {
+		p := indexPath(path+".instance_types", i)
+		itArch, ok := instanceArch(it)
+		switch {
+		case !ok:
+			c.add(p, "%q is not an EC2 instance type like \"m7g.large\"", it)
+		case knownAMI && itArch != arch:
+			c.add(p, "%s is an %s instance type but ami_type %s needs %s (Graviton types such as m7g.large run arm64)", it, itArch, ng.AMIType, arch)
+		}
+	}
+	if *ng.MinSize < 1 {
+		c.add(path+".min_size", "must be at least 1: the management nodes run the platform's controllers, got %d", *ng.MinSize)
+	}
+	if *ng.MaxSize > 100 {
+		c.add(path+".max_size", "must be at most 100, got %d", *ng.MaxSize)
+	}
+	checkSizes(c, path, *ng.MinSize, *ng.DesiredSize, *ng.MaxSize, "")
+	switch {
+	case ng.ReleaseVersion == VersionLatest:
+	case strings.HasPrefix(ng.AMIType, "AL2023"):
+		m := al2023ReleaseRe.FindStringSubmatch(ng.ReleaseVersion)
+		if m == nil {
+			c.add(path+".release_version", "must be \"latest\" or an AL2023 AMI release like \"1.33.0-20250620\", got %q", ng.ReleaseVersion)
+		} else if eksVersion != "" && m[1] != eksVersion {
+			c.add(path+".release_version", "%s is an AMI release for Kubernetes %s but eks_version is %s; use \"latest\" or a %s release", ng.ReleaseVersion, m[1], eksVersion, eksVersion)
+		}
+	case strings.HasPrefix(ng.AMIType, "BOTTLEROCKET"):
+		if !bottlerocketRelRe.MatchString(ng.ReleaseVersion) {
+			c.add(path+".release_version", "must be \"latest\" or a Bottlerocket release like \"1.20.1-7c3e9198\", got %q", ng.ReleaseVersion)
+		}
+	}
+	if *ng.DiskSizeGiB < 20 || *ng.DiskSizeGiB > 1000 {
+		c.add(path+".disk_size_gib", "must be between 20 and 1000 GiB, got %d", *ng.DiskSizeGiB)
+	}
+	if ng.CapacityType != "ON_DEMAND" && ng.CapacityType != "SPOT" {
+		c.add(path+".capacity_type", "must be ON_DEMAND or SPOT, got %q", ng.CapacityType)
+	}
+	t := ng.Taint
+	if !validLabelKey(t.Key) {
+		c.add(path+".taint.key", "must be a Kubernetes label key like \"dedicated\", got %q", t.Key)
+	}
+	if !labelValueRe.MatchString(t.Value) {
+		c.add(path+".taint.value", "must be a Kubernetes label value (letters, digits, '-', '_', '.', at most 63), got %q", t.Value)
+	}
+	if _, ok := TaintEffects[t.Effect]; !ok {
+		c.add(path+".taint.effect", "must be NoSchedule, PreferNoSchedule or NoExecute, got %q", t.Effect)
+	}
+	for _, k := range sortedKeys(ng.Labels) {
+		p := keyPath(path+".labels", k)
+		if !validLabelKey(k) {
+			c.add(p, "%q is not a Kubernetes label key", k)
+		}
+		if !labelValueRe.MatchString(ng.Labels[k]) {
+			c.add(p, "%q is not a Kubernetes label value", ng.Labels[k])
+		}
+	}
+	if *ng.IMDSHopLimit != 1 && *ng.IMDSHopLimit != 2 {
+		c.add(path+".imds_hop_limit", "must be 1 (pods without host networking cannot reach IMDS) or 2, got %d", *ng.IMDSHopLimit)
+	}
+}
+
+// validateScaling checks the sizes a cluster ends up with after its overrides.
+func validateScaling(c *collector, path string, role *NodeGroupSpec, o *ScalingSpec) {
+	if o == nil {
+		return
+	}
+	p := path + ".management_node_group"
+	pick := func(override, base *int) int {
+		if override != nil {
+			return *override
+		}
+		return *base
+	}
+	minSize := pick(o.MinSize, role.MinSize)
+	if o.MinSize != nil && minSize < 1 {
+		c.add(p+".min_size", "must be at least 1, got %d", minSize)
+	}
+	if o.MaxSize != nil && *o.MaxSize > 100 {
+		c.add(p+".max_size", "must be at most 100, got %d", *o.MaxSize)
+	}
+	checkSizes(c, p, minSize, pick(o.DesiredSize, role.DesiredSize), pick(o.MaxSize, role.MaxSize), " (with the role's management_node_group)")
+}
+
+func checkSizes(c *collector, path string, minSize, desired, maxSize int, where string) {
+	if minSize > desired {
+		c.add(path+".desired_size", "must be >= min_size%s: min %d, desired %d", where, minSize, desired)
+	}
+	if desired > maxSize {
+		c.add(path+".max_size", "must be >= desired_size%s: desired %d, max %d", where, desired, maxSize)
+	}
+}
+
+// instanceArch tells the CPU architecture from an EC2 instance type name:
+// Graviton families carry a "g" right after the generation (m7g, c6gn, x2gd,
+// im4gn), plus the first-generation a1.
+func instanceArch(it string) (string, bool) {
+	m := instanceTypeRe.FindStringSubmatch(it)
+	if m == nil {
+		return "", false
+	}
+	if m[1] == "a" && m[2] == "1" || strings.HasPrefix(m[3], "g") {
+		return "arm64", true
+	}
+	return "x86_64", true
+}
+
+func validateAddons(c *collector, path string, addons map[string]string) {
+	known := append(append([]string(nil), BaseAddons...), OptionalAddons...)
+	for _, name := range sortedKeys(addons) {
+		p := keyPath(path, name)
+		if !slices.Contains(known, name) {
+			c.add(p, "%q is not an addon this platform manages; allowed: %s", name, strings.Join(known, ", "))
+			continue
+		}
+		v := addons[name]
+		if v != VersionLatest && v != VersionDefault && !addonVersionRe.MatchString(v) {
+			c.add(p, "must be \"latest\", \"default\" or an exact version like \"v1.19.2-eksbuild.1\", got %q", v)
+		}
+	}
+}
+
+func validateAccessEntries(c *collector, entries []AccessEntrySpec) {
+	seen := map[string]string{}
+	keys := map[string]string{}
+	for i, e := range entries {
+		p := indexPath("access_entries", i)
+		if e.PrincipalARN == "" {
+			c.add(p+".principal_arn", "is required: the IAM role or user ARN to grant access")
+		} else if !principalARNRe.MatchString(e.PrincipalARN) {
+			c.add(p+".principal_arn", "must be an IAM role or user ARN like \"arn:aws:iam::123456789012:role/PlatformAdmin\", got %q", e.PrincipalARN)
+		} else {
+			if prev, dup := seen[e.PrincipalARN]; dup {
+				c.add(p+".principal_arn", "%s already has an entry at %s; EKS allows one access entry per principal", e.PrincipalARN, prev)
+			} else if prev, dup := keys[accessEntryKey(e.PrincipalARN)]; dup {
+				c.add(p+".principal_arn", "names the same principal as %s (%q); give distinct role names", prev, accessEntryKey(e.PrincipalARN))
+			}
+			seen[e.PrincipalARN] = p
+			keys[accessEntryKey(e.PrincipalARN)] = p
+		}
+		if !slices.Contains(AccessPolicies, e.Policy) {
+			c.add(p+".policy", "must be one of %s, got %q", strings.Join(AccessPolicies, ", "), e.Policy)
+		}
+		for j, ns := range e.Namespaces {
+			if !dnsLabelRe.MatchString(ns) {
+				c.add(indexPath(p+".namespaces", j), "%q is not a Kubernetes namespace name", ns)
+			}
+		}
+		for j, g := range e.KubernetesGroups {
+			gp := indexPath(p+".kubernetes_groups", j)
+			switch {
+			case g == "":
+				c.add(gp, "must not be empty")
+			case strings.HasPrefix(g, "system:"):
+				c.add(gp, "EKS rejects groups starting with \"system:\", got %q", g)
+			}
+		}
+	}
+}
+
+// accessEntryKey derives the stable key of an access entry from its principal:
+// the last path segment of the role or user, lowercased ("PlatformAdmin" ->
+// "platformadmin"). Keys, not positions, name the resources, so reordering
+// the list changes nothing.
+func accessEntryKey(arn string) string {
+	_, resource, _ := strings.Cut(arn, ":iam::")
+	if i := strings.LastIndex(resource, "/"); i >= 0 {
+		resource = resource[i+1:]
+	}
+	return strings.ToLower(resource)
+}
+
+func validateOIDC(c *collector, path string, p *OIDCProviderSpec) {
+	if p == nil {
+		return
+	}
+	u, err := url.Parse(p.IssuerURL)
+	switch {
+	case p.IssuerURL == "":
+		c.add(path+".issuer_url", "is required, e.g. \"https://example.okta.com\"")
+	case err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+		c.add(path+".issuer_url", "must be an https URL without query or fragment (EKS only accepts https issuers), got %q", p.IssuerURL)
+	}
+	if p.ClientID == "" {
+		c.add(path+".client_id", "is required: the OIDC client id the tokens are issued for")
+	}
+	if !idpNameRe.MatchString(p.Name) {
+		c.add(path+".name", "must be letters, digits, '-' and '_', at most 100 characters, got %q", p.Name)
+	}
+	if strings.TrimSpace(p.UsernameClaim) == "" {
+		c.add(path+".username_claim", "must not be blank")
+	}
+	if strings.TrimSpace(p.GroupsClaim) == "" {
+		c.add(path+".groups_claim", "must not be blank")
+	}
+	if strings.HasPrefix(*p.UsernamePrefix, "system:") {
+		c.add(path+".username_prefix", "must not start with \"system:\"")
+	}
+	if strings.HasPrefix(*p.GroupsPrefix, "system:") {
+		c.add(path+".groups_prefix", "must not start with \"system:\"")
+	}
+}
+
+func validateTags(c *collector, path string, tags map[string]string) {
+	for _, k := range sortedKeys(tags) {
+		p := keyPath(path, k)
+		switch {
+		case k == "" || len(k) > 128:
+			c.add(p, "tag keys must be 1 to 128 characters")
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			c.add(p, "tag keys starting with \"aws:\" are reserved by AWS")
+		case strings.HasPrefix(k, "eksplatform:"):
+			c.add(p, "tag keys starting with \"eksplatform:\" are set by the platform")
+		}
+		if len(tags[k]) > 256 {
+			c.add(p, "tag values must be at most 256 characters, got %d", len(tags[k]))
+		}
+	}
+}
+
+// validLabelKey accepts Kubernetes label keys: an optional DNS subdomain
+// prefix and a name.
+func validLabelKey(k string) bool {
+	prefix, name, hasPrefix := strings.Cut(k, "/")
+	if !hasPrefix {
+		name = prefix
+		prefix = ""
+	}
+	if hasPrefix && (prefix == "" || len(prefix) > 253 || !dnsSubdomainRe.MatchString(prefix)) {
+		return false
+	}
+	return labelKeyNameRe.MatchString(name)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// describePath is used by Load for fleet-wide errors that point at another file.
+func describePath(file, path string) string { return fmt.Sprintf("%s (%s)", path, file) }
