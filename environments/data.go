@@ -32,6 +32,9 @@ var knownRegions = map[string]string{ // region -> partition
 // PartitionOf returns the AWS partition of a known region ("" when unknown).
 func PartitionOf(region string) string { return knownRegions[region] }
 
+// LogRetentionDays are the retention periods CloudWatch Logs accepts.
+var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
 // LogTypes are the EKS control-plane log types, all enabled by default.
 var LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 

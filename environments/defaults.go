@@ -21,6 +21,14 @@ const (
 	DefaultUsernameClaim = "email"
 	DefaultGroupsClaim   = "groups"
 	DefaultOIDCPrefix    = "oidc:"
+	DefaultNATGateways   = NATOnePerAZ
+	DefaultFlowLogDays   = 90
+)
+
+// NAT gateway layouts of a created VPC.
+const (
+	NATOnePerAZ = "one_per_az"
+	NATSingle   = "single"
 )
 
 // DefaultLabels are the management node group's labels when none are given.
@@ -70,6 +78,16 @@ func applyDefaults(f *File) {
 	}
 	if ng.IMDSHopLimit == nil {
 		ng.IMDSHopLimit = intPtr(DefaultIMDSHopLimit)
+	}
+	for i := range f.Clusters {
+		if v := f.Clusters[i].VPC; v != nil && v.CIDR != "" {
+			if v.NATGateways == "" {
+				v.NATGateways = DefaultNATGateways
+			}
+			if v.FlowLogRetentionDays == nil {
+				v.FlowLogRetentionDays = intPtr(DefaultFlowLogDays)
+			}
+		}
 	}
 	if f.Addons == nil {
 		f.Addons = map[string]string{}

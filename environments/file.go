@@ -54,10 +54,16 @@ type ClusterSpec struct {
 
 // VPCSpec either asks for a new VPC (CIDR) or adopts an existing one (ID and subnets).
 type VPCSpec struct {
-	CIDR             string   `json:"cidr,omitempty"`
-	ID               string   `json:"id,omitempty"`
-	PrivateSubnetIDs []string `json:"private_subnet_ids,omitempty"`
-	PublicSubnetIDs  []string `json:"public_subnet_ids,omitempty"`
+	CIDR string `json:"cidr,omitempty"`
+	// NATGateways is "one_per_az" (default: an AZ outage does not cut the
+	// others off) or "single" (a cost setting for sandboxes). Created VPCs only.
+	NATGateways string `json:"nat_gateways,omitempty"`
+	// FlowLogRetentionDays keeps VPC flow logs in CloudWatch Logs this long.
+	// Default 90. Created VPCs only.
+	FlowLogRetentionDays *int     `json:"flow_log_retention_days,omitempty"`
+	ID                   string   `json:"id,omitempty"`
+	PrivateSubnetIDs     []string `json:"private_subnet_ids,omitempty"`
+	PublicSubnetIDs      []string `json:"public_subnet_ids,omitempty"`
 }
 
 // EndpointAccessSpec controls the Kubernetes API endpoint. The private

@@ -57,10 +57,13 @@ type Cluster struct {
 
 // VPC is either created from CIDR or adopted by ID.
 type VPC struct {
-	CIDR             string
-	ID               string
-	PrivateSubnetIDs []string
-	PublicSubnetIDs  []string
+	CIDR string
+	// NATGateways and FlowLogRetentionDays apply to created VPCs.
+	NATGateways          string
+	FlowLogRetentionDays int
+	ID                   string
+	PrivateSubnetIDs     []string
+	PublicSubnetIDs      []string
 }
 
 // Adopted reports whether the VPC already exists.

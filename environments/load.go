@@ -229,7 +229,7 @@ func resolve(path string, f *File) *Role {
 			Region:            cs.Region,
 			Partition:         PartitionOf(cs.Region),
 			DeployRoleARN:     cs.DeployRoleARN,
-			VPC:               VPC{CIDR: cs.VPC.CIDR, ID: cs.VPC.ID, PrivateSubnetIDs: slices.Clone(cs.VPC.PrivateSubnetIDs), PublicSubnetIDs: slices.Clone(cs.VPC.PublicSubnetIDs)},
+			VPC:               resolveVPC(cs.VPC),
 			KMSKeyARN:         cs.KMSKeyARN,
 			PublicAccessCIDRs: cidrs,
 			LogTypes:          slices.Clone(logTypes),
@@ -242,4 +242,18 @@ func resolve(path string, f *File) *Role {
 		})
 	}
 	return role
+}
+
+func resolveVPC(v *VPCSpec) VPC {
+	out := VPC{
+		CIDR:             v.CIDR,
+		ID:               v.ID,
+		NATGateways:      v.NATGateways,
+		PrivateSubnetIDs: slices.Clone(v.PrivateSubnetIDs),
+		PublicSubnetIDs:  slices.Clone(v.PublicSubnetIDs),
+	}
+	if v.FlowLogRetentionDays != nil {
+		out.FlowLogRetentionDays = *v.FlowLogRetentionDays
+	}
+	return out
 }

@@ -206,6 +206,23 @@ var badCorpus = []badCase{
 		schema: true,
 	},
 	{
+		name: "NAT setting on an adopted VPC",
+		data: edit(func(d map[string]any) {
+			cluster(d, 0)["vpc"] = map[string]any{"id": "vpc-0a1b2c3d4e5f60718", "nat_gateways": "single",
+				"private_subnet_ids": []any{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}}
+		}),
+		want:   []string{`environments/prod.json: clusters[0].vpc: nat_gateways and flow_log_retention_days apply to a created VPC (cidr), not an adopted one`},
+		schema: true,
+	},
+	{
+		name: "flow log retention CloudWatch does not offer",
+		data: edit(func(d map[string]any) {
+			cluster(d, 0)["vpc"] = map[string]any{"cidr": "10.30.0.0/16", "flow_log_retention_days": 10}
+		}),
+		want:   []string{`environments/prod.json: clusters[0].vpc.flow_log_retention_days: must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 10`},
+		schema: true,
+	},
+	{
 		name:   "missing VPC",
 		data:   edit(func(d map[string]any) { delete(cluster(d, 1), "vpc") }),
 		want:   []string{`environments/prod.json: clusters[1].vpc: is required: {"cidr": "10.0.0.0/16"} to create one, or {"id": ..., "private_subnet_ids": [...]} to adopt one`},

@@ -185,7 +185,16 @@ func validateVPC(c *collector, path string, v *VPCSpec) {
 		if len(v.PrivateSubnetIDs) > 0 || len(v.PublicSubnetIDs) > 0 {
 			c.add(path, "subnet ids go with an adopted VPC (id); a created VPC gets its subnets from the network layer")
 		}
+		if v.NATGateways != NATOnePerAZ && v.NATGateways != NATSingle {
+			c.add(path+".nat_gateways", "must be %q or %q, got %q", NATOnePerAZ, NATSingle, v.NATGateways)
+		}
+		if !slices.Contains(LogRetentionDays, *v.FlowLogRetentionDays) {
+			c.add(path+".flow_log_retention_days", "must be a CloudWatch Logs retention (%s), got %d", joinInts(LogRetentionDays), *v.FlowLogRetentionDays)
+		}
 	default:
+		if v.NATGateways != "" || v.FlowLogRetentionDays != nil {
+			c.add(path, "nat_gateways and flow_log_retention_days apply to a created VPC (cidr), not an adopted one")
+		}
 		if !vpcIDPattern.MatchString(v.ID) {
 			c.add(path+".id", "must be a VPC id like \"vpc-0a1b2c3d4e5f60718\", got %q", v.ID)
 		}
@@ -509,3 +518,11 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // describePath is used by Load for fleet-wide errors that point at another file.
 func describePath(file, path string) string { return fmt.Sprintf("%s (%s)", path, file) }
+
+func joinInts(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprint(x)
+	}
+	return strings.Join(parts, ", ")
+}

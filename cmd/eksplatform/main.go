@@ -1,0 +1,79 @@
+// Command eksplatform validates, synthesizes and rolls out the fleet of EKS
+// clusters declared in environments/.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries an exit code out of a command whose output is already printed.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the CLI and returns the process exit code: 0 success, 1 the
+// operation failed (invalid environments, a failed check), 2 bad usage.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRootCommand(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintln(stderr, "error:", err)
+		if isUsageError(err) {
+			return 2
+		}
+		return 1
+	}
+}
+
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+func isUsageError(err error) bool {
+	var u usageError
+	return errors.As(err, &u)
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	environments string
+}
+
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	opts := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "eksplatform",
+		Short: "Declare, plan and roll out a fleet of Amazon EKS clusters",
+		Long: `eksplatform manages a fleet of Amazon EKS clusters declared in environments/,
+one JSON file per cluster role. Each cluster is one Pulumi stack named after it.
+
+Without an AWS account:
+  eksplatform validate            check every environment file
+  eksplatform synth --out DIR     write what every cluster declares, one JSON per cluster`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&opts.environments, "environments", "environments",
+		"directory of the environment files (<role>.json)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newValidateCommand(opts), newSynthCommand(opts))
+	return root
+}

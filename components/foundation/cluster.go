@@ -1,0 +1,236 @@
+package foundation
+
+import (
+	"fmt"
+	"slices"
+
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
+)
+
+// AllLogTypes are the EKS control-plane log types.
+var AllLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+// AccessEntry grants an IAM principal an EKS access policy.
+type AccessEntry struct {
+	// Key is stable and unique in the cluster; it names the entry.
+	Key          string
+	PrincipalARN string
+	// Policy is the access policy's name, e.g. AmazonEKSClusterAdminPolicy.
+	Policy string
+	// Namespaces scopes the policy; empty means the whole cluster.
+	Namespaces       []string
+	KubernetesGroups []string
+}
+
+// IdentityProvider is an OIDC identity provider for people.
+type IdentityProvider struct {
+	Name           string
+	IssuerURL      string
+	ClientID       string
+	UsernameClaim  string
+	GroupsClaim    string
+	UsernamePrefix string
+	GroupsPrefix   string
+}
+
+// ClusterArgs configures the EKS control plane.
+type ClusterArgs struct {
+	// Name is the EKS cluster name (and stack name).
+	Name string
+	// Version is the Kubernetes minor version, "1.NN".
+	Version   string
+	Partition string
+	AccountID string
+
+	VpcID            pulumi.StringInput
+	PrivateSubnetIDs pulumi.StringArrayInput
+	PublicSubnetIDs  pulumi.StringArrayInput // may be nil
+	// PublicAccessCIDRs opens the public endpoint to these networks; empty
+	// keeps the endpoint private.
+	PublicAccessCIDRs []string
+	// LogTypes are the enabled control-plane log types.
+	LogTypes []string
+	// KMSKeyARN encrypts Kubernetes secrets.
+	KMSKeyARN        pulumi.StringInput
+	AccessEntries    []AccessEntry
+	IdentityProvider *IdentityProvider // optional
+	Tags             map[string]string
+	// Protect guards the cluster against deletion (false only for ephemeral clusters).
+	Protect bool
+	// AWSProvider is handed to pulumi-eks explicitly: as a multi-language
+	// component it does not see providers through the Go SDK's parent chain
+	// (the engine inherits them, but being explicit keeps synth and the
+	// mock engine honest about which account and region it runs in).
+	AWSProvider pulumi.ProviderResource
+}
+
+// Cluster is the EKS control plane with its IRSA OIDC provider, access
+// entries and optional identity provider for people.
+type Cluster struct {
+	pulumi.ResourceState
+
+	Name                 pulumi.StringOutput
+	Arn                  pulumi.StringOutput
+	Endpoint             pulumi.StringOutput
+	CertificateAuthority pulumi.StringOutput
+	KubernetesVersion    pulumi.StringOutput
+	// OIDCIssuerURL is the cluster's IRSA issuer (https://oidc.eks...).
+	OIDCIssuerURL pulumi.StringOutput
+	// OIDCProviderARN is the IAM OIDC provider pulumi-eks creates for IRSA.
+	OIDCProviderARN        pulumi.StringOutput
+	ClusterSecurityGroupID pulumi.StringOutput
+	// Kubeconfig authenticates with `aws eks get-token`; it is a secret.
+	Kubeconfig pulumi.StringOutput
+
+	// EKS is the pulumi-eks component, for dependencies.
+	EKS *eks.Cluster
+}
+
+// AccessPolicyARN is the ARN of an EKS access policy.
+func AccessPolicyARN(partition, policy string) string {
+	return fmt.Sprintf("arn:%s:eks::aws:cluster-access-policy/%s", partition, policy)
+}
+
+// NewCluster declares the EKS cluster through pulumi-eks v2.
+func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	if args == nil {
+		return nil, fmt.Errorf("Cluster %s: args are required", name)
+	}
+	a := args
+	var errs argErrors
+	errs.check(a.Name != "", "Name is required")
+	errs.check(a.Version != "", "Version is required")
+	errs.check(a.Partition != "", "Partition is required")
+	errs.check(a.AccountID != "", "AccountID is required")
+	errs.check(a.VpcID != nil, "VpcID is required")
+	errs.check(a.PrivateSubnetIDs != nil, "PrivateSubnetIDs is required")
+	errs.check(a.KMSKeyARN != nil, "KMSKeyARN is required: secrets are always encrypted")
+	for _, t := range a.LogTypes {
+		errs.check(slices.Contains(AllLogTypes, t), "unknown log type %q", t)
+	}
+	keys := map[string]bool{}
+	for _, e := range a.AccessEntries {
+		errs.check(e.Key != "" && !keys[e.Key], "access entry keys must be unique and non-empty, got %q", e.Key)
+		keys[e.Key] = true
+	}
+	if err := errs.err("Cluster", name); err != nil {
+		return nil, err
+	}
+
+	c := &Cluster{}
+	if err := ctx.RegisterComponentResource("eksplatform:foundation:Cluster", name, c, opts...); err != nil {
+		return nil, err
+	}
+
+	entries := map[string]eks.AccessEntryArgs{}
+	for _, e := range a.AccessEntries {
+		scope := awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")}
+		if len(e.Namespaces) > 0 {
+			scope = awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("namespace"), Namespaces: pulumi.ToStringArray(e.Namespaces)}
+		}
+		entry := eks.AccessEntryArgs{
+			PrincipalArn: pulumi.String(e.PrincipalARN),
+			Type:         eks.AccessEntryTypeStandard,
+			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
+				e.Policy: eks.AccessPolicyAssociationArgs{
+					PolicyArn:   pulumi.String(AccessPolicyARN(a.Partition, e.Policy)),
+					AccessScope: scope,
+				},
+			},
+		}
+		if len(e.KubernetesGroups) > 0 {
+			entry.KubernetesGroups = pulumi.ToStringArray(e.KubernetesGroups)
+		}
+		entries[e.Key] = entry
+	}
+
+	public := len(a.PublicAccessCIDRs) > 0
+	authMode := eks.AuthenticationModeApi
+	skipDefault := true
+	useDefaultCNI := true
+	clusterArgs := &eks.ClusterArgs{
+		Name:                   pulumi.String(a.Name),
+		Version:                pulumi.String(a.Version),
+		VpcId:                  a.VpcID,
+		PrivateSubnetIds:       a.PrivateSubnetIDs,
+		EndpointPrivateAccess:  pulumi.Bool(true),
+		EndpointPublicAccess:   pulumi.Bool(public),
+		EnabledClusterLogTypes: pulumi.ToStringArray(a.LogTypes),
+		EncryptionConfigKeyArn: a.KMSKeyARN,
+		AuthenticationMode:     &authMode,
+		AccessEntries:          entries,
+		CreateOidcProvider:     pulumi.Bool(true),
+		// Nodes come from the management node group and karpenter, never
+		// from pulumi-eks's default group.
+		SkipDefaultNodeGroup: &skipDefault,
+		// The VPC CNI is an EKS managed addon (see Addon), not pulumi-eks's manifest.
+		UseDefaultVpcCni: &useDefaultCNI,
+		Tags:             pulumi.ToStringMap(a.Tags),
+	}
+	if public {
+		clusterArgs.PublicAccessCidrs = pulumi.ToStringArray(a.PublicAccessCIDRs)
+	}
+	if a.PublicSubnetIDs != nil {
+		clusterArgs.PublicSubnetIds = a.PublicSubnetIDs
+	}
+	eksOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Protect(a.Protect)}
+	if a.AWSProvider != nil {
+		eksOpts = append(eksOpts, pulumi.Providers(a.AWSProvider))
+	}
+	cluster, err := eks.NewCluster(ctx, name, clusterArgs, eksOpts...)
+	if err != nil {
+		return nil, err
+	}
+	c.EKS = cluster
+	ec := cluster.EksCluster
+	c.Name = ec.Name()
+	c.Arn = ec.Arn()
+	c.Endpoint = ec.Endpoint()
+	c.KubernetesVersion = ec.Version()
+	c.CertificateAuthority = ec.CertificateAuthority().Data().Elem()
+	c.OIDCIssuerURL = ec.Identities().Index(pulumi.Int(0)).Oidcs().Index(pulumi.Int(0)).Issuer().Elem()
+	c.ClusterSecurityGroupID = ec.VpcConfig().ClusterSecurityGroupId().Elem()
+	// IAM names OIDC providers by issuer host; pulumi-eks creates this one
+	// (CreateOidcProvider) inside the cluster component, so the cluster's
+	// outputs resolve only once it exists.
+	c.OIDCProviderARN = c.OIDCIssuerURL.ApplyT(func(issuer string) string {
+		return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", a.Partition, a.AccountID, iampolicy.IssuerHost(issuer))
+	}).(pulumi.StringOutput)
+	c.Kubeconfig = pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput)
+
+	if p := a.IdentityProvider; p != nil {
+		if _, err := awseks.NewIdentityProviderConfig(ctx, name+"-"+p.Name, &awseks.IdentityProviderConfigArgs{
+			ClusterName: c.Name,
+			Oidc: awseks.IdentityProviderConfigOidcArgs{
+				IdentityProviderConfigName: pulumi.String(p.Name),
+				IssuerUrl:                  pulumi.String(p.IssuerURL),
+				ClientId:                   pulumi.String(p.ClientID),
+				UsernameClaim:              pulumi.String(p.UsernameClaim),
+				GroupsClaim:                pulumi.String(p.GroupsClaim),
+				UsernamePrefix:             pulumi.String(p.UsernamePrefix),
+				GroupsPrefix:               pulumi.String(p.GroupsPrefix),
+			},
+			Tags: pulumi.ToStringMap(a.Tags),
+		}, pulumi.Parent(c)); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"name":                 c.Name,
+		"arn":                  c.Arn,
+		"endpoint":             c.Endpoint,
+		"certificateAuthority": c.CertificateAuthority,
+		"kubernetesVersion":    c.KubernetesVersion,
+		"oidcIssuerUrl":        c.OIDCIssuerURL,
+		"oidcProviderArn":      c.OIDCProviderARN,
+		"kubeconfig":           c.Kubeconfig,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

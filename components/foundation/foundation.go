@@ -1,0 +1,208 @@
+package foundation
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// NodeGroupSettings are the plain settings of the management node group.
+type NodeGroupSettings struct {
+	InstanceTypes  []string
+	MinSize        int
+	DesiredSize    int
+	MaxSize        int
+	AMIType        string
+	ReleaseVersion string
+	DiskSizeGiB    int
+	CapacityType   string
+	Taint          Taint
+	Labels         map[string]string
+	IMDSHopLimit   int
+}
+
+// AddonVersion is an addon and its version spec.
+type AddonVersion struct {
+	Name    string
+	Version string
+}
+
+// Args configures the foundation layer of one cluster.
+type Args struct {
+	ClusterName       string
+	KubernetesVersion string
+	Partition         string
+	AccountID         string
+	// Protect guards the cluster and the KMS key (false only for ephemeral clusters).
+	Protect bool
+	Tags    map[string]string
+
+	VpcID             pulumi.StringInput
+	PrivateSubnetIDs  pulumi.StringArrayInput
+	PublicSubnetIDs   pulumi.StringArrayInput
+	PublicAccessCIDRs []string
+	LogTypes          []string
+	// ExistingKMSKeyARN brings a key; empty creates one.
+	ExistingKMSKeyARN string
+	AccessEntries     []AccessEntry
+	IdentityProvider  *IdentityProvider
+	NodeGroup         NodeGroupSettings
+	Addons            []AddonVersion
+	// AWSProvider is passed on to the pulumi-eks cluster (see ClusterArgs).
+	AWSProvider pulumi.ProviderResource
+}
+
+// Foundation is the base of a cluster.
+type Foundation struct {
+	pulumi.ResourceState
+
+	Key       *SecretsKey
+	Cluster   *Cluster
+	NodeGroup *ManagementNodeGroup
+	Addons    map[string]*Addon
+	// AddonVersions maps addon name to the resolved version.
+	AddonVersions pulumi.StringMapOutput
+}
+
+// NewFoundation declares key → cluster → vpc-cni → node group → other addons.
+func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Foundation, error) {
+	if args == nil {
+		return nil, fmt.Errorf("Foundation %s: args are required", name)
+	}
+	a := args
+	var errs argErrors
+	errs.check(a.ClusterName != "", "ClusterName is required")
+	for _, ad := range a.Addons {
+		errs.check(KnownAddon(ad.Name), "unknown addon %q", ad.Name)
+	}
+	if err := errs.err("Foundation", name); err != nil {
+		return nil, err
+	}
+
+	f := &Foundation{Addons: map[string]*Addon{}}
+	if err := ctx.RegisterComponentResource("eksplatform:foundation:Foundation", name, f, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(f)
+
+	key, err := NewSecretsKey(ctx, a.ClusterName+"-secrets", &SecretsKeyArgs{
+		ClusterName:    a.ClusterName,
+		ExistingKeyARN: a.ExistingKMSKeyARN,
+		Protect:        a.Protect,
+		Tags:           a.Tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	f.Key = key
+
+	cluster, err := NewCluster(ctx, a.ClusterName, &ClusterArgs{
+		Name:              a.ClusterName,
+		Version:           a.KubernetesVersion,
+		Partition:         a.Partition,
+		AccountID:         a.AccountID,
+		VpcID:             a.VpcID,
+		PrivateSubnetIDs:  a.PrivateSubnetIDs,
+		PublicSubnetIDs:   a.PublicSubnetIDs,
+		PublicAccessCIDRs: a.PublicAccessCIDRs,
+		LogTypes:          a.LogTypes,
+		KMSKeyARN:         key.KeyARN,
+		AccessEntries:     a.AccessEntries,
+		IdentityProvider:  a.IdentityProvider,
+		Tags:              a.Tags,
+		Protect:           a.Protect,
+		AWSProvider:       a.AWSProvider,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	f.Cluster = cluster
+
+	addon := func(ad AddonVersion, deps []pulumi.Resource) (*Addon, error) {
+		return NewAddon(ctx, a.ClusterName+"-"+ad.Name, &AddonArgs{
+			ClusterName:       cluster.Name,
+			KubernetesVersion: a.KubernetesVersion,
+			Partition:         a.Partition,
+			Addon:             ad.Name,
+			Version:           ad.Version,
+			OIDCProviderARN:   cluster.OIDCProviderARN,
+			OIDCIssuerURL:     cluster.OIDCIssuerURL,
+			Toleration:        a.NodeGroup.Taint,
+			Tags:              a.Tags,
+			WaitFor:           deps,
+		}, parent)
+	}
+
+	// Addons the nodes need to become Ready (the VPC CNI) come first...
+	var early []pulumi.Resource
+	for _, ad := range a.Addons {
+		if !AddonBeforeNodes(ad.Name) {
+			continue
+		}
+		res, err := addon(ad, nil)
+		if err != nil {
+			return nil, err
+		}
+		f.Addons[ad.Name] = res
+		early = append(early, res)
+	}
+
+	ng := a.NodeGroup
+	group, err := NewManagementNodeGroup(ctx, a.ClusterName+"-mng", &ManagementNodeGroupArgs{
+		ClusterName:       cluster.Name,
+		KubernetesVersion: a.KubernetesVersion,
+		Partition:         a.Partition,
+		SubnetIDs:         a.PrivateSubnetIDs,
+		InstanceTypes:     ng.InstanceTypes,
+		MinSize:           ng.MinSize,
+		DesiredSize:       ng.DesiredSize,
+		MaxSize:           ng.MaxSize,
+		AMIType:           ng.AMIType,
+		ReleaseVersion:    ng.ReleaseVersion,
+		DiskSizeGiB:       ng.DiskSizeGiB,
+		CapacityType:      ng.CapacityType,
+		Taint:             ng.Taint,
+		Labels:            ng.Labels,
+		IMDSHopLimit:      ng.IMDSHopLimit,
+		Tags:              a.Tags,
+		WaitFor:           early,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	f.NodeGroup = group
+
+	// ...the others need somewhere to schedule, so they wait for the nodes.
+	for _, ad := range a.Addons {
+		if AddonBeforeNodes(ad.Name) {
+			continue
+		}
+		res, err := addon(ad, []pulumi.Resource{group})
+		if err != nil {
+			return nil, err
+		}
+		f.Addons[ad.Name] = res
+	}
+
+	versions := pulumi.StringMap{}
+	names := make([]string, 0, len(f.Addons))
+	for n := range f.Addons {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		versions[n] = f.Addons[n].Version
+	}
+	f.AddonVersions = versions.ToStringMapOutput()
+
+	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
+		"clusterName":   cluster.Name,
+		"kmsKeyArn":     key.KeyARN,
+		"nodeGroupName": group.NodeGroupName,
+		"addonVersions": f.AddonVersions,
+	}); err != nil {
+		return nil, err
+	}
+	return f, nil
+}

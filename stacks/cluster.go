@@ -1,0 +1,195 @@
+// Package stacks composes the layers of one cluster into a Pulumi program.
+// The same program runs under `pulumi up -s <cluster>` (main.go), as the
+// Automation API's inline program (automation) and under the mock engine
+// (synth and tests).
+package stacks
+
+import (
+	"fmt"
+	"maps"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/components/foundation"
+	"github.com/eksplatform/eksplatform/components/network"
+	"github.com/eksplatform/eksplatform/environments"
+)
+
+// Output names of a cluster stack. The driver, `plan` and `status` read
+// versions from these, so they are part of the stack's contract.
+const (
+	OutRole                 = "role"
+	OutWave                 = "wave"
+	OutClusterName          = "clusterName"
+	OutRegion               = "region"
+	OutAccountID            = "accountId"
+	OutKubernetesVersion    = "kubernetesVersion"
+	OutEndpoint             = "endpoint"
+	OutCertificateAuthority = "certificateAuthority"
+	OutOIDCIssuerURL        = "oidcIssuerUrl"
+	OutOIDCProviderARN      = "oidcProviderArn"
+	OutKubeconfig           = "kubeconfig"
+	OutNodeGroupName        = "managementNodeGroupName"
+	OutNodeGroupRelease     = "managementNodeGroupReleaseVersion"
+	OutAddonVersions        = "addonVersions"
+	OutKMSKeyARN            = "kmsKeyArn"
+	OutVpcID                = "vpcId"
+	OutPrivateSubnetIDs     = "privateSubnetIds"
+	OutPublicSubnetIDs      = "publicSubnetIds"
+)
+
+// Tags every AWS resource of a cluster carries besides the environment's.
+func platformTags(c *environments.Cluster) map[string]string {
+	tags := maps.Clone(c.Tags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	tags["eksplatform:cluster"] = c.Name
+	tags["eksplatform:role"] = c.Role
+	tags["managed-by"] = "eksplatform"
+	return tags
+}
+
+// Cluster returns the program of one cluster's stack: network (VPC) →
+// foundation, with an AWS provider pinned to the cluster's account and region.
+func Cluster(c *environments.Cluster) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		if c == nil {
+			return fmt.Errorf("stacks.Cluster: no cluster")
+		}
+		if ctx.Stack() != c.Name {
+			return fmt.Errorf("stack %q runs cluster %q: the stack name must be the cluster name", ctx.Stack(), c.Name)
+		}
+		tags := platformTags(c)
+
+		provArgs := &aws.ProviderArgs{
+			Region: pulumi.String(c.Region),
+			// A stack can only ever touch its cluster's account: credentials
+			// for any other account fail before anything is read or changed.
+			AllowedAccountIds: pulumi.ToStringArray([]string{c.AccountID}),
+		}
+		if c.DeployRoleARN != "" {
+			provArgs.AssumeRole = aws.ProviderAssumeRoleArgs{
+				RoleArn:     pulumi.String(c.DeployRoleARN),
+				SessionName: pulumi.String("eksplatform-" + c.Name),
+			}
+		}
+		awsProvider, err := aws.NewProvider(ctx, c.Name, provArgs)
+		if err != nil {
+			return err
+		}
+		withAWS := pulumi.Providers(awsProvider)
+
+		vpc, err := network.NewVpc(ctx, c.Name, &network.VpcArgs{
+			ClusterName:          c.Name,
+			CIDR:                 c.VPC.CIDR,
+			NATGateways:          c.VPC.NATGateways,
+			FlowLogRetentionDays: c.VPC.FlowLogRetentionDays,
+			ID:                   c.VPC.ID,
+			PrivateSubnetIDs:     c.VPC.PrivateSubnetIDs,
+			PublicSubnetIDs:      c.VPC.PublicSubnetIDs,
+			Tags:                 tags,
+		}, withAWS)
+		if err != nil {
+			return err
+		}
+
+		fargs := foundationArgs(c, vpc, tags)
+		fargs.AWSProvider = awsProvider
+		f, err := foundation.NewFoundation(ctx, c.Name, fargs, withAWS)
+		if err != nil {
+			return err
+		}
+
+		cl := f.Cluster
+		ctx.Export(OutRole, pulumi.String(c.Role))
+		ctx.Export(OutWave, pulumi.Int(c.Wave))
+		ctx.Export(OutClusterName, cl.Name)
+		ctx.Export(OutRegion, pulumi.String(c.Region))
+		ctx.Export(OutAccountID, pulumi.String(c.AccountID))
+		ctx.Export(OutKubernetesVersion, cl.KubernetesVersion)
+		ctx.Export(OutEndpoint, cl.Endpoint)
+		ctx.Export(OutCertificateAuthority, cl.CertificateAuthority)
+		ctx.Export(OutOIDCIssuerURL, cl.OIDCIssuerURL)
+		ctx.Export(OutOIDCProviderARN, cl.OIDCProviderARN)
+		ctx.Export(OutKubeconfig, cl.Kubeconfig)
+		ctx.Export(OutNodeGroupName, f.NodeGroup.NodeGroupName)
+		ctx.Export(OutNodeGroupRelease, f.NodeGroup.ReleaseVersion)
+		ctx.Export(OutAddonVersions, f.AddonVersions)
+		ctx.Export(OutKMSKeyARN, f.Key.KeyARN)
+		ctx.Export(OutVpcID, vpc.VpcID)
+		ctx.Export(OutPrivateSubnetIDs, vpc.PrivateSubnetIDs)
+		ctx.Export(OutPublicSubnetIDs, vpc.PublicSubnetIDs)
+		return nil
+	}
+}
+
+func foundationArgs(c *environments.Cluster, vpc *network.Vpc, tags map[string]string) *foundation.Args {
+	entries := make([]foundation.AccessEntry, len(c.AccessEntries))
+	for i, e := range c.AccessEntries {
+		entries[i] = foundation.AccessEntry{
+			Key: e.Key, PrincipalARN: e.PrincipalARN, Policy: e.Policy,
+			Namespaces: e.Namespaces, KubernetesGroups: e.KubernetesGroups,
+		}
+	}
+	var idp *foundation.IdentityProvider
+	if p := c.OIDC; p != nil {
+		idp = &foundation.IdentityProvider{
+			Name: p.Name, IssuerURL: p.IssuerURL, ClientID: p.ClientID,
+			UsernameClaim: p.UsernameClaim, GroupsClaim: p.GroupsClaim,
+			UsernamePrefix: p.UsernamePrefix, GroupsPrefix: p.GroupsPrefix,
+		}
+	}
+	addons := make([]foundation.AddonVersion, len(c.Addons))
+	for i, a := range c.Addons {
+		addons[i] = foundation.AddonVersion{Name: a.Name, Version: a.Version}
+	}
+	ng := c.NodeGroup
+	return &foundation.Args{
+		ClusterName:       c.Name,
+		KubernetesVersion: c.EKSVersion,
+		Partition:         c.Partition,
+		AccountID:         c.AccountID,
+		Protect:           !c.Ephemeral,
+		Tags:              tags,
+		VpcID:             vpc.VpcID,
+		PrivateSubnetIDs:  vpc.PrivateSubnetIDs,
+		PublicSubnetIDs:   vpc.PublicSubnetIDs,
+		PublicAccessCIDRs: c.PublicAccessCIDRs,
+		LogTypes:          c.LogTypes,
+		ExistingKMSKeyARN: c.KMSKeyARN,
+		AccessEntries:     entries,
+		IdentityProvider:  idp,
+		NodeGroup: foundation.NodeGroupSettings{
+			InstanceTypes:  ng.InstanceTypes,
+			MinSize:        ng.MinSize,
+			DesiredSize:    ng.DesiredSize,
+			MaxSize:        ng.MaxSize,
+			AMIType:        ng.AMIType,
+			ReleaseVersion: ng.ReleaseVersion,
+			DiskSizeGiB:    ng.DiskSizeGiB,
+			CapacityType:   ng.CapacityType,
+			Taint:          foundation.Taint{Key: ng.Taint.Key, Value: ng.Taint.Value, Effect: ng.Taint.Effect},
+			Labels:         ng.Labels,
+			IMDSHopLimit:   ng.IMDSHopLimit,
+		},
+		Addons: addons,
+	}
+}
+
+// FromEnvironments is the program of `pulumi up -s <cluster>`: it loads the
+// environment files and runs the cluster named by the stack.
+func FromEnvironments(dir string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		fleet, err := environments.Load(dir)
+		if err != nil {
+			return fmt.Errorf("loading %s: %w", dir, err)
+		}
+		c, ok := fleet.Cluster(ctx.Stack())
+		if !ok {
+			return fmt.Errorf("stack %q is not a cluster of %s; the stack name must be one of: %v", ctx.Stack(), dir, fleet.ClusterNames())
+		}
+		return Cluster(c)(ctx)
+	}
+}

@@ -1,0 +1,69 @@
+package stacks
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/mockengine"
+)
+
+// SynthResource is one declared resource as synth prints it.
+type SynthResource struct {
+	URN    string `json:"urn"`
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Parent string `json:"parent"`
+	// Provider is the provider URN of a custom resource.
+	Provider string `json:"provider"`
+	// Providers are the providers handed to a component, by package.
+	Providers    map[string]string `json:"providers,omitempty"`
+	Protect      bool              `json:"protect"`
+	Dependencies []string          `json:"dependencies,omitempty"`
+	Inputs       map[string]any    `json:"inputs"`
+}
+
+// SynthDocument is what one cluster declares.
+type SynthDocument struct {
+	Cluster   string          `json:"cluster"`
+	Role      string          `json:"role"`
+	Resources []SynthResource `json:"resources"`
+}
+
+// Synth runs the cluster's program under the mock engine and returns every
+// resource it declares, sorted by URN, secrets replaced by "[secret]".
+func Synth(c *environments.Cluster) (*SynthDocument, error) {
+	e := mockengine.New(c.Name)
+	if err := e.Run(Cluster(c)); err != nil {
+		return nil, fmt.Errorf("synthesizing %s: %w", c.Name, err)
+	}
+	doc := &SynthDocument{Cluster: c.Name, Role: c.Role}
+	for _, r := range e.Resources() {
+		doc.Resources = append(doc.Resources, SynthResource{
+			URN:          r.URN,
+			Type:         r.Type,
+			Name:         r.Name,
+			Parent:       r.Parent,
+			Provider:     r.Provider,
+			Providers:    r.Providers,
+			Protect:      r.Protect,
+			Dependencies: r.DependsOn,
+			Inputs:       mockengine.PlainMap(r.Inputs),
+		})
+	}
+	return doc, nil
+}
+
+// JSON renders the document with two-space indentation and a final newline;
+// the same cluster always renders to the same bytes.
+func (d *SynthDocument) JSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(d); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
