@@ -1,6 +1,6 @@
 module github.com/eksplatform/eksplatform
 
-go 1.26.8
+go 1.25.11
 
 require (
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.0
@@ -9,7 +9,7 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.11.1
-	golang.org/x/sync v0.24.0
+	golang.org/x/sync v0.20.0
 )
 
 require (

@@ -150,9 +150,9 @@ func validateCluster(c *collector, path string, f *File, cl *ClusterSpec) {
 		switch {
 		case m == nil:
 			c.add(path+".kms_key_arn", "must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/UUID), got %q", cl.KMSKeyARN)
-		case cl.Region != "" && m[2] != cl.Region:
+		case partition != "" && m[2] != cl.Region:
 			c.add(path+".kms_key_arn", "key is in region %s but the cluster is in %s; EKS needs a key in the cluster's region", m[2], cl.Region)
-		case cl.AccountID != "" && m[3] != cl.AccountID:
+		case accountPattern.MatchString(cl.AccountID) && m[3] != cl.AccountID:
 			c.add(path+".kms_key_arn", "key is in account %s but the cluster is in %s; bring a key of the cluster's account", m[3], cl.AccountID)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/components/internal/argcheck"
+
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
@@ -103,20 +105,20 @@ func NewAddon(ctx *pulumi.Context, name string, args *AddonArgs, opts ...pulumi.
 	}
 	a := args
 	spec, known := addonCatalog[a.Addon]
-	var errs argErrors
-	errs.check(known, "unknown addon %q", a.Addon)
-	errs.check(a.ClusterName != nil, "ClusterName is required")
-	errs.check(a.KubernetesVersion != "", "KubernetesVersion is required")
-	errs.check(a.Version != "", "Version is required")
-	errs.check(a.Partition != "", "Partition is required")
+	var errs argcheck.Errors
+	errs.Check(known, "unknown addon %q", a.Addon)
+	errs.Check(a.ClusterName != nil, "ClusterName is required")
+	errs.Check(a.KubernetesVersion != "", "KubernetesVersion is required")
+	errs.Check(a.Version != "", "Version is required")
+	errs.Check(a.Partition != "", "Partition is required")
 	if len(spec.serviceAccounts) > 0 {
-		errs.check(a.OIDCProviderARN != nil && a.OIDCIssuerURL != nil, "addon %s needs OIDCProviderARN and OIDCIssuerURL for its IRSA role", a.Addon)
+		errs.Check(a.OIDCProviderARN != nil && a.OIDCIssuerURL != nil, "addon %s needs OIDCProviderARN and OIDCIssuerURL for its IRSA role", a.Addon)
 	}
 	if len(spec.tolerationPath) > 0 {
 		_, ok := eksTaintEffects[a.Toleration.Effect]
-		errs.check(a.Toleration.Key != "" && ok, "addon %s needs the management Toleration", a.Addon)
+		errs.Check(a.Toleration.Key != "" && ok, "addon %s needs the management Toleration", a.Addon)
 	}
-	if err := errs.err("Addon", name); err != nil {
+	if err := errs.Err("Addon", name); err != nil {
 		return nil, err
 	}
 

@@ -8,6 +8,8 @@ import (
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/components/internal/argcheck"
+
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
@@ -101,23 +103,23 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, fmt.Errorf("Cluster %s: args are required", name)
 	}
 	a := args
-	var errs argErrors
-	errs.check(a.Name != "", "Name is required")
-	errs.check(a.Version != "", "Version is required")
-	errs.check(a.Partition != "", "Partition is required")
-	errs.check(a.AccountID != "", "AccountID is required")
-	errs.check(a.VpcID != nil, "VpcID is required")
-	errs.check(a.PrivateSubnetIDs != nil, "PrivateSubnetIDs is required")
-	errs.check(a.KMSKeyARN != nil, "KMSKeyARN is required: secrets are always encrypted")
+	var errs argcheck.Errors
+	errs.Check(a.Name != "", "Name is required")
+	errs.Check(a.Version != "", "Version is required")
+	errs.Check(a.Partition != "", "Partition is required")
+	errs.Check(a.AccountID != "", "AccountID is required")
+	errs.Check(a.VpcID != nil, "VpcID is required")
+	errs.Check(a.PrivateSubnetIDs != nil, "PrivateSubnetIDs is required")
+	errs.Check(a.KMSKeyARN != nil, "KMSKeyARN is required: secrets are always encrypted")
 	for _, t := range a.LogTypes {
-		errs.check(slices.Contains(AllLogTypes, t), "unknown log type %q", t)
+		errs.Check(slices.Contains(AllLogTypes, t), "unknown log type %q", t)
 	}
 	keys := map[string]bool{}
 	for _, e := range a.AccessEntries {
-		errs.check(e.Key != "" && !keys[e.Key], "access entry keys must be unique and non-empty, got %q", e.Key)
+		errs.Check(e.Key != "" && !keys[e.Key], "access entry keys must be unique and non-empty, got %q", e.Key)
 		keys[e.Key] = true
 	}
-	if err := errs.err("Cluster", name); err != nil {
+	if err := errs.Err("Cluster", name); err != nil {
 		return nil, err
 	}
 

@@ -8,26 +8,3 @@
 // rejects invalid args, registers eksplatform:foundation:<Type>, parents its
 // children to itself and ends with RegisterResourceOutputs.
 package foundation
-
-import (
-	"errors"
-	"fmt"
-	"strings"
-)
-
-// argErrors collects every problem of an Args value, like the environments
-// validator does, so a programming error shows all its causes at once.
-type argErrors []string
-
-func (e *argErrors) check(ok bool, format string, args ...any) {
-	if !ok {
-		*e = append(*e, fmt.Sprintf(format, args...))
-	}
-}
-
-func (e argErrors) err(component, name string) error {
-	if len(e) == 0 {
-		return nil
-	}
-	return errors.New(component + " " + name + ": invalid args: " + strings.Join(e, "; "))
-}

@@ -5,6 +5,8 @@ import (
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 )
 
 // NodeGroupSettings are the plain settings of the management node group.
@@ -71,12 +73,12 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		return nil, fmt.Errorf("Foundation %s: args are required", name)
 	}
 	a := args
-	var errs argErrors
-	errs.check(a.ClusterName != "", "ClusterName is required")
+	var errs argcheck.Errors
+	errs.Check(a.ClusterName != "", "ClusterName is required")
 	for _, ad := range a.Addons {
-		errs.check(KnownAddon(ad.Name), "unknown addon %q", ad.Name)
+		errs.Check(KnownAddon(ad.Name), "unknown addon %q", ad.Name)
 	}
-	if err := errs.err("Foundation", name); err != nil {
+	if err := errs.Err("Foundation", name); err != nil {
 		return nil, err
 	}
 

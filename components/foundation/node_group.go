@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/components/internal/argcheck"
+
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
@@ -106,22 +108,22 @@ func NewManagementNodeGroup(ctx *pulumi.Context, name string, args *ManagementNo
 		return nil, fmt.Errorf("ManagementNodeGroup %s: args are required", name)
 	}
 	a := args
-	var errs argErrors
-	errs.check(a.ClusterName != nil, "ClusterName is required")
-	errs.check(a.SubnetIDs != nil, "SubnetIDs is required")
-	errs.check(a.KubernetesVersion != "", "KubernetesVersion is required")
-	errs.check(a.Partition != "", "Partition is required")
-	errs.check(len(a.InstanceTypes) > 0, "InstanceTypes is required")
-	errs.check(a.MinSize >= 1 && a.MinSize <= a.DesiredSize && a.DesiredSize <= a.MaxSize,
+	var errs argcheck.Errors
+	errs.Check(a.ClusterName != nil, "ClusterName is required")
+	errs.Check(a.SubnetIDs != nil, "SubnetIDs is required")
+	errs.Check(a.KubernetesVersion != "", "KubernetesVersion is required")
+	errs.Check(a.Partition != "", "Partition is required")
+	errs.Check(len(a.InstanceTypes) > 0, "InstanceTypes is required")
+	errs.Check(a.MinSize >= 1 && a.MinSize <= a.DesiredSize && a.DesiredSize <= a.MaxSize,
 		"sizes must satisfy 1 <= min <= desired <= max, got %d/%d/%d", a.MinSize, a.DesiredSize, a.MaxSize)
 	_, _, knownAMI := amiArch(a.AMIType)
-	errs.check(knownAMI, "unknown AMIType %q", a.AMIType)
-	errs.check(a.ReleaseVersion != "", "ReleaseVersion is required (%q or an exact release)", ReleaseLatest)
-	errs.check(a.DiskSizeGiB >= 20, "DiskSizeGiB must be at least 20, got %d", a.DiskSizeGiB)
-	errs.check(a.IMDSHopLimit == 1 || a.IMDSHopLimit == 2, "IMDSHopLimit must be 1 or 2, got %d", a.IMDSHopLimit)
+	errs.Check(knownAMI, "unknown AMIType %q", a.AMIType)
+	errs.Check(a.ReleaseVersion != "", "ReleaseVersion is required (%q or an exact release)", ReleaseLatest)
+	errs.Check(a.DiskSizeGiB >= 20, "DiskSizeGiB must be at least 20, got %d", a.DiskSizeGiB)
+	errs.Check(a.IMDSHopLimit == 1 || a.IMDSHopLimit == 2, "IMDSHopLimit must be 1 or 2, got %d", a.IMDSHopLimit)
 	effect, knownEffect := eksTaintEffects[a.Taint.Effect]
-	errs.check(a.Taint.Key != "" && knownEffect, "the management group must be tainted: got key %q effect %q", a.Taint.Key, a.Taint.Effect)
-	if err := errs.err("ManagementNodeGroup", name); err != nil {
+	errs.Check(a.Taint.Key != "" && knownEffect, "the management group must be tainted: got key %q effect %q", a.Taint.Key, a.Taint.Effect)
+	if err := errs.Err("ManagementNodeGroup", name); err != nil {
 		return nil, err
 	}
 

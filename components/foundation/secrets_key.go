@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 )
 
 // SecretsKeyArgs configures the KMS key that encrypts Kubernetes secrets.
@@ -41,10 +43,10 @@ func NewSecretsKey(ctx *pulumi.Context, name string, args *SecretsKeyArgs, opts 
 	if a.DeletionWindowDays == 0 {
 		a.DeletionWindowDays = 30
 	}
-	var errs argErrors
-	errs.check(a.ClusterName != "", "ClusterName is required")
-	errs.check(a.DeletionWindowDays >= 7 && a.DeletionWindowDays <= 30, "DeletionWindowDays must be 7 to 30, got %d", a.DeletionWindowDays)
-	if err := errs.err("SecretsKey", name); err != nil {
+	var errs argcheck.Errors
+	errs.Check(a.ClusterName != "", "ClusterName is required")
+	errs.Check(a.DeletionWindowDays >= 7 && a.DeletionWindowDays <= 30, "DeletionWindowDays must be 7 to 30, got %d", a.DeletionWindowDays)
+	if err := errs.Err("SecretsKey", name); err != nil {
 		return nil, err
 	}
 

@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/components/internal/argcheck"
+
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
@@ -96,20 +98,20 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		return nil, fmt.Errorf("Vpc %s: args are required", name)
 	}
 	a := args
-	var errs argErrors
-	errs.check(a.ClusterName != "", "ClusterName is required")
-	errs.check((a.CIDR == "") != (a.ID == ""), "exactly one of CIDR (create) and ID (adopt) is required")
+	var errs argcheck.Errors
+	errs.Check(a.ClusterName != "", "ClusterName is required")
+	errs.Check((a.CIDR == "") != (a.ID == ""), "exactly one of CIDR (create) and ID (adopt) is required")
 	var private, public []netip.Prefix
 	if a.CIDR != "" {
 		var err error
 		private, public, err = SubnetLayout(a.CIDR, ZoneCount)
-		errs.check(err == nil, "%v", err)
-		errs.check(a.NATGateways == NATOnePerAZ || a.NATGateways == NATSingle, "NATGateways must be %q or %q, got %q", NATOnePerAZ, NATSingle, a.NATGateways)
-		errs.check(a.FlowLogRetentionDays > 0, "FlowLogRetentionDays is required")
+		errs.Check(err == nil, "%v", err)
+		errs.Check(a.NATGateways == NATOnePerAZ || a.NATGateways == NATSingle, "NATGateways must be %q or %q, got %q", NATOnePerAZ, NATSingle, a.NATGateways)
+		errs.Check(a.FlowLogRetentionDays > 0, "FlowLogRetentionDays is required")
 	} else {
-		errs.check(len(a.PrivateSubnetIDs) >= 2, "an adopted VPC needs at least 2 private subnets")
+		errs.Check(len(a.PrivateSubnetIDs) >= 2, "an adopted VPC needs at least 2 private subnets")
 	}
-	if err := errs.err("Vpc", name); err != nil {
+	if err := errs.Err("Vpc", name); err != nil {
 		return nil, err
 	}
 

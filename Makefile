@@ -1,0 +1,40 @@
+# eksplatform — run `make` for the list of targets.
+
+.DEFAULT_GOAL := help
+SHELL := bash
+GO ?= go
+BIN := $(CURDIR)/bin
+GOLANGCI_LINT_VERSION := v2.15.0
+SYNTH_OUT ?= out/synth
+
+# The driver and its tests find the Pulumi CLI that `make setup` installed.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help setup build test lint validate synth
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## install Go modules and the Pulumi CLI (bin/pulumi); a second run is instant
+	$(GO) mod download
+	cd tools && $(GO) mod download
+	./tools/install-pulumi.sh
+
+build: ## build the CLI into bin/eksplatform
+	$(GO) build -o $(BIN)/eksplatform ./cmd/eksplatform
+
+test: setup ## run every test: unit, guardrail, CLI and end-to-end (runs setup first)
+	$(GO) test ./...
+
+lint: $(BIN)/golangci-lint ## run golangci-lint with .golangci.yml
+	$(BIN)/golangci-lint run ./...
+
+$(BIN)/golangci-lint:
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+validate: build ## check every environment file (no AWS account needed)
+	$(BIN)/eksplatform validate
+
+synth: build ## validate, then write what every cluster declares to out/synth/ (no AWS account needed)
+	rm -rf $(SYNTH_OUT)
+	$(BIN)/eksplatform synth --out $(SYNTH_OUT)

@@ -1,0 +1,145 @@
+package stacks
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/mockengine"
+)
+
+const envDir = "../environments"
+
+func loadFleet(t testing.TB) *environments.Fleet {
+	t.Helper()
+	fleet, err := environments.Load(envDir)
+	require.NoError(t, err)
+	return fleet
+}
+
+func cluster(t testing.TB, name string) *environments.Cluster {
+	t.Helper()
+	c, ok := loadFleet(t).Cluster(name)
+	require.True(t, ok, name)
+	return c
+}
+
+func TestProviderIsPinnedToTheClusterAccountAndRegion(t *testing.T) {
+	t.Parallel()
+	c := cluster(t, "prod-i02-aws-us-west-2")
+	e := mockengine.New(c.Name)
+	require.NoError(t, e.Run(Cluster(c)))
+	providers := e.ByType("pulumi:providers:aws")
+	require.Len(t, providers, 1)
+	in := providers[0].In()
+	assert.Equal(t, "us-west-2", in["region"])
+	assert.Equal(t, []any{"345678901234"}, in["allowedAccountIds"])
+	assert.NotContains(t, in, "assumeRole")
+}
+
+func TestDeployRoleIsAssumed(t *testing.T) {
+	t.Parallel()
+	c := *cluster(t, "np-i01-aws-us-east-2")
+	c.DeployRoleARN = "arn:aws:iam::123456789012:role/eksplatform-deploy"
+	e := mockengine.New(c.Name)
+	require.NoError(t, e.Run(Cluster(&c)))
+	in := e.ByType("pulumi:providers:aws")[0].In()
+	assert.Equal(t, map[string]any{"roleArn": c.DeployRoleARN, "sessionName": "eksplatform-np-i01-aws-us-east-2"}, in["assumeRole"])
+}
+
+func TestStackNameMustBeTheClusterName(t *testing.T) {
+	t.Parallel()
+	c := cluster(t, "np-i01-aws-us-east-2")
+	err := mockengine.New("another-stack").Run(Cluster(c))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `stack "another-stack" runs cluster "np-i01-aws-us-east-2"`)
+}
+
+func TestFromEnvironmentsRunsTheStacksCluster(t *testing.T) {
+	t.Parallel()
+	e := mockengine.New("prod-i01-aws-us-east-2")
+	require.NoError(t, e.Run(FromEnvironments(envDir)))
+	cl := e.ByType("eks:index:Cluster")
+	require.Len(t, cl, 1)
+	assert.Equal(t, "prod-i01-aws-us-east-2", cl[0].In()["name"])
+
+	err := mockengine.New("nope").Run(FromEnvironments(envDir))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `stack "nope" is not a cluster of ../environments`)
+	assert.Contains(t, err.Error(), "sbx-i01-aws-us-east-1", "the error lists the stacks that exist")
+}
+
+func TestSynthIsDeterministic(t *testing.T) {
+	t.Parallel()
+	c := cluster(t, "sbx-i01-aws-us-east-1")
+	var first []byte
+	for i := range 3 {
+		doc, err := Synth(c)
+		require.NoError(t, err)
+		b, err := doc.JSON()
+		require.NoError(t, err)
+		if i == 0 {
+			first = b
+			continue
+		}
+		assert.True(t, bytes.Equal(first, b), "run %d differs from run 0", i)
+	}
+	assert.True(t, bytes.HasSuffix(first, []byte("}\n")))
+}
+
+func TestSynthDocument(t *testing.T) {
+	t.Parallel()
+	c := cluster(t, "np-i01-aws-us-east-2")
+	doc, err := Synth(c)
+	require.NoError(t, err)
+	assert.Equal(t, "np-i01-aws-us-east-2", doc.Cluster)
+	assert.Equal(t, "nonprod", doc.Role)
+	require.NotEmpty(t, doc.Resources)
+	for i := 1; i < len(doc.Resources); i++ {
+		assert.Less(t, doc.Resources[i-1].URN, doc.Resources[i].URN, "sorted by URN")
+	}
+	types := map[string]int{}
+	for _, r := range doc.Resources {
+		types[r.Type]++
+		assert.True(t, strings.HasPrefix(r.URN, "urn:pulumi:np-i01-aws-us-east-2::eksplatform::"), r.URN)
+		if r.Type != "pulumi:providers:aws" && strings.HasPrefix(r.Type, "aws:") {
+			assert.Equal(t, "urn:pulumi:np-i01-aws-us-east-2::eksplatform::pulumi:providers:aws::np-i01-aws-us-east-2", r.Provider, r.URN)
+		}
+	}
+	assert.Equal(t, 1, types["eks:index:Cluster"])
+	assert.Equal(t, 5, types["aws:eks/addon:Addon"])
+	assert.Equal(t, 1, types["aws:eks/nodeGroup:NodeGroup"])
+	assert.Equal(t, 1, types["aws:kms/key:Key"])
+	assert.Equal(t, 6, types["aws:ec2/subnet:Subnet"])
+}
+
+func TestSynthRendersSecretsAsPlaceholders(t *testing.T) {
+	t.Parallel()
+	doc, err := Synth(cluster(t, "np-i01-aws-us-east-2"))
+	require.NoError(t, err)
+	b, err := doc.JSON()
+	require.NoError(t, err)
+	// The kubeconfig is the cluster's only secret; it is an output, never an
+	// input, and must not leak through any resource's inputs.
+	assert.NotContains(t, string(b), "certificate-authority-data")
+	assert.NotContains(t, string(b), "get-token")
+}
+
+// BenchmarkSynthCluster synthesizes one full cluster under the mock engine.
+func BenchmarkSynthCluster(b *testing.B) {
+	c := cluster(b, "prod-i01-aws-us-east-2")
+	b.ReportAllocs()
+	for b.Loop() {
+		doc, err := Synth(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := doc.JSON(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
