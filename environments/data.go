@@ -135,3 +135,44 @@ func ParseMinor(v string) (major, minor int, ok bool) {
 	}
 	return ma, mi, true
 }
+
+// Chart is a Helm chart: where it comes from and the pinned version.
+type Chart struct {
+	Repository string `json:"repository"`
+	Chart      string `json:"chart"`
+	Version    string `json:"version"`
+}
+
+//go:embed data/charts.json
+var chartsJSON []byte
+
+var defaultCharts, defaultImages = mustCharts(chartsJSON)
+
+func mustCharts(data []byte) (map[string]Chart, map[string]string) {
+	var doc struct {
+		Charts map[string]Chart  `json:"charts"`
+		Images map[string]string `json:"images"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		panic(fmt.Sprintf("environments: data/charts.json: %v", err))
+	}
+	return doc.Charts, doc.Images
+}
+
+// DefaultCharts returns the default chart of every chart name.
+func DefaultCharts() map[string]Chart {
+	out := make(map[string]Chart, len(defaultCharts))
+	for k, v := range defaultCharts {
+		out[k] = v
+	}
+	return out
+}
+
+// Image returns a default container image by name.
+func Image(name string) string { return defaultImages[name] }
+
+// KarpenterNodePools are the two pools every cluster runs, by key.
+var KarpenterNodePools = map[string]string{"arm": "arm64", "amd": "amd64"}
+
+// TransitionToIADays are the EFS lifecycle transitions AWS offers.
+var TransitionToIADays = []int{1, 7, 14, 30, 60, 90, 180, 270, 365}

@@ -23,6 +23,32 @@ const (
 	DefaultOIDCPrefix    = "oidc:"
 	DefaultNATGateways   = NATOnePerAZ
 	DefaultFlowLogDays   = 90
+
+	DefaultIngressClass        = "alb"
+	DefaultIngressGroup        = "platform"
+	DefaultLBScheme            = "internet-facing"
+	DefaultExternalDNSPolicy   = "sync"
+	DefaultACMEServer          = "https://acme-v02.api.letsencrypt.org/directory"
+	DefaultTransitionToIADays  = 30
+	DefaultDirectoryPerms      = "700"
+	DefaultKarpenterRunOn      = KarpenterOnManagement
+	DefaultKarpenterAMIAlias   = "al2023@latest"
+	DefaultNodeVolumeSizeGiB   = 100
+	DefaultMinInstanceGen      = 5
+	DefaultNodePoolCPULimit    = 1000
+	DefaultNodePoolMemoryGiB   = 4000
+	DefaultConsolidationPolicy = "WhenEmptyOrUnderutilized"
+	DefaultConsolidateAfter    = "1m"
+	// DefaultExpireAfter is the platform's weekly refresh of data-plane nodes.
+	DefaultExpireAfter       = "168h"
+	DefaultPlatformNamespace = "psk-system"
+	DefaultSSMPathPrefix     = "/eksplatform/{cluster}/"
+)
+
+// DefaultCapacityTypes and DefaultInstanceCategories of a NodePool.
+var (
+	DefaultCapacityTypes      = []string{"on-demand", "spot"}
+	DefaultInstanceCategories = []string{"c", "m", "r"}
 )
 
 // NAT gateway layouts of a created VPC.
@@ -97,6 +123,7 @@ func applyDefaults(f *File) {
 			f.Addons[name] = VersionLatest
 		}
 	}
+	applyLayerDefaults(f)
 	if p := f.OIDCIdentityProvider; p != nil {
 		if p.Name == "" {
 			p.Name = DefaultOIDCName
@@ -116,4 +143,125 @@ func applyDefaults(f *File) {
 			*p.GroupsPrefix = DefaultOIDCPrefix
 		}
 	}
+}
+
+func boolPtr(v bool) *bool { return &v }
+
+func defaultBool(p **bool, v bool) {
+	if *p == nil {
+		*p = boolPtr(v)
+	}
+}
+
+func defaultString(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}
+
+func defaultInt(p **int, v int) {
+	if *p == nil {
+		*p = intPtr(v)
+	}
+}
+
+// applyLayerDefaults fills the network, storage, karpenter and operator
+// settings. Every operator is on unless switched off.
+func applyLayerDefaults(f *File) {
+	if f.Network == nil {
+		f.Network = &NetworkSpec{}
+	}
+	n := f.Network
+	if n.LoadBalancerController == nil {
+		n.LoadBalancerController = &LoadBalancerControllerSpec{}
+	}
+	defaultBool(&n.LoadBalancerController.Enabled, true)
+	defaultString(&n.LoadBalancerController.IngressClass, DefaultIngressClass)
+	defaultString(&n.LoadBalancerController.IngressGroup, DefaultIngressGroup)
+	defaultString(&n.LoadBalancerController.Scheme, DefaultLBScheme)
+	if n.ExternalDNS == nil {
+		n.ExternalDNS = &ExternalDNSSpec{}
+	}
+	// external-dns and the echo-server default to on where the cluster has
+	// DNS to manage; resolve decides per cluster (see clusterDefaultsOn).
+	defaultString(&n.ExternalDNS.Policy, DefaultExternalDNSPolicy)
+	if n.CertManager == nil {
+		n.CertManager = &CertManagerSpec{}
+	}
+	defaultBool(&n.CertManager.Enabled, true)
+	if n.CertManager.ACMEEmail != "" {
+		defaultString(&n.CertManager.ACMEServer, DefaultACMEServer)
+	}
+
+	if f.Storage == nil {
+		f.Storage = &StorageSpec{}
+	}
+	if f.Storage.EFS == nil {
+		f.Storage.EFS = &EFSSpec{}
+	}
+	e := f.Storage.EFS
+	defaultBool(&e.Enabled, true)
+	defaultInt(&e.TransitionToIADays, DefaultTransitionToIADays)
+	defaultString(&e.DirectoryPerms, DefaultDirectoryPerms)
+	defaultBool(&e.Backup, true)
+
+	if f.Karpenter == nil {
+		f.Karpenter = &KarpenterSpec{}
+	}
+	k := f.Karpenter
+	defaultString(&k.RunOn, DefaultKarpenterRunOn)
+	defaultString(&k.AMIAlias, DefaultKarpenterAMIAlias)
+	defaultInt(&k.NodeVolumeSizeGiB, DefaultNodeVolumeSizeGiB)
+	if k.NodePools == nil {
+		k.NodePools = map[string]*NodePoolSpec{}
+	}
+	for name := range KarpenterNodePools {
+		if k.NodePools[name] == nil {
+			k.NodePools[name] = &NodePoolSpec{}
+		}
+	}
+	for _, p := range k.NodePools {
+		if p == nil {
+			continue
+		}
+		if p.CapacityTypes == nil {
+			p.CapacityTypes = append([]string(nil), DefaultCapacityTypes...)
+		}
+		if p.InstanceCategories == nil {
+			p.InstanceCategories = append([]string(nil), DefaultInstanceCategories...)
+		}
+		defaultInt(&p.MinInstanceGeneration, DefaultMinInstanceGen)
+		defaultInt(&p.CPULimit, DefaultNodePoolCPULimit)
+		defaultInt(&p.MemoryLimitGiB, DefaultNodePoolMemoryGiB)
+		defaultString(&p.ConsolidationPolicy, DefaultConsolidationPolicy)
+		defaultString(&p.ConsolidateAfter, DefaultConsolidateAfter)
+		defaultString(&p.ExpireAfter, DefaultExpireAfter)
+	}
+
+	if f.Operators == nil {
+		f.Operators = &OperatorsSpec{}
+	}
+	o := f.Operators
+	defaultString(&o.PlatformNamespace, DefaultPlatformNamespace)
+	for _, t := range []**ToggleSpec{&o.MetricsServer, &o.Reloader, &o.EchoServer} {
+		if *t == nil {
+			*t = &ToggleSpec{}
+		}
+	}
+	defaultBool(&o.MetricsServer.Enabled, true)
+	defaultBool(&o.Reloader.Enabled, true)
+	if o.ExternalSecrets == nil {
+		o.ExternalSecrets = &ExternalSecretsSpec{}
+	}
+	defaultBool(&o.ExternalSecrets.Enabled, true)
+	defaultString(&o.ExternalSecrets.SSMPathPrefix, DefaultSSMPathPrefix)
+}
+
+// clusterDefaultsOn resolves a switch whose default depends on the cluster:
+// an explicit value wins, otherwise it is on when the cluster has what it needs.
+func clusterDefaultsOn(explicit *bool, hasWhatItNeeds bool) bool {
+	if explicit != nil {
+		return *explicit
+	}
+	return hasWhatItNeeds
 }

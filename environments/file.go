@@ -31,7 +31,15 @@ type File struct {
 	AccessEntries        []AccessEntrySpec `json:"access_entries,omitempty"`
 	AdminTeamClaim       string            `json:"admin_team_claim,omitempty"`
 	OIDCIdentityProvider *OIDCProviderSpec `json:"oidc_identity_provider,omitempty"`
-	Clusters             []ClusterSpec     `json:"clusters"`
+	DNS                  *DNSSpec          `json:"dns,omitempty"`
+	Network              *NetworkSpec      `json:"network,omitempty"`
+	Storage              *StorageSpec      `json:"storage,omitempty"`
+	Karpenter            *KarpenterSpec    `json:"karpenter,omitempty"`
+	Operators            *OperatorsSpec    `json:"operators,omitempty"`
+	// Charts overrides the repository, chart or version of the Helm charts
+	// the layers install (data/charts.json holds the defaults).
+	Charts   map[string]*ChartSpec `json:"charts,omitempty"`
+	Clusters []ClusterSpec         `json:"clusters"`
 }
 
 // ClusterSpec is one cluster of a role and the settings it overrides.
@@ -50,6 +58,8 @@ type ClusterSpec struct {
 	EndpointAccess      *EndpointAccessSpec `json:"endpoint_access,omitempty"`
 	ManagementNodeGroup *ScalingSpec        `json:"management_node_group,omitempty"`
 	Tags                map[string]string   `json:"tags,omitempty"`
+	// DNS replaces the role's zones and domains for this cluster.
+	DNS *DNSSpec `json:"dns,omitempty"`
 }
 
 // VPCSpec either asks for a new VPC (CIDR) or adopts an existing one (ID and subnets).

@@ -53,6 +53,16 @@ type Cluster struct {
 	OIDC           *OIDCProvider
 	// Tags are the role's tags with the cluster's on top.
 	Tags map[string]string
+
+	DNS       DNS
+	Network   Network
+	Storage   Storage
+	Karpenter Karpenter
+	Operators Operators
+	// Charts are the Helm charts of the layers, by name, with role overrides applied.
+	Charts map[string]Chart
+	// EchoServerImage is the container image of the echo-server.
+	EchoServerImage string
 }
 
 // VPC is either created from CIDR or adopted by ID.

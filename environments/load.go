@@ -179,6 +179,7 @@ func resolve(path string, f *File) *Role {
 			UsernamePrefix: *p.UsernamePrefix, GroupsPrefix: *p.GroupsPrefix,
 		}
 	}
+	layers := resolveLayers(f)
 	for _, cs := range f.Clusters {
 		endpoint := f.EndpointAccess
 		if cs.EndpointAccess != nil {
@@ -218,7 +219,7 @@ func resolve(path string, f *File) *Role {
 				group.MaxSize = *o.MaxSize
 			}
 		}
-		role.Clusters = append(role.Clusters, &Cluster{
+		cluster := &Cluster{
 			Name:              cs.Name,
 			Role:              f.Role,
 			File:              path,
@@ -239,7 +240,9 @@ func resolve(path string, f *File) *Role {
 			AdminTeamClaim:    f.AdminTeamClaim,
 			OIDC:              oidc,
 			Tags:              tags,
-		})
+		}
+		layers.applyTo(cluster, f, &cs)
+		role.Clusters = append(role.Clusters, cluster)
 	}
 	return role
 }
@@ -256,4 +259,93 @@ func resolveVPC(v *VPCSpec) VPC {
 		out.FlowLogRetentionDays = *v.FlowLogRetentionDays
 	}
 	return out
+}
+
+// resolvedLayers are the layer settings shared by every cluster of a role.
+type resolvedLayers struct {
+	network   Network
+	storage   Storage
+	karpenter Karpenter
+	operators Operators
+	charts    map[string]Chart
+}
+
+func resolveLayers(f *File) resolvedLayers {
+	n := f.Network
+	var l resolvedLayers
+	l.network = Network{
+		LoadBalancerController: LoadBalancerController{
+			Enabled:      *n.LoadBalancerController.Enabled,
+			IngressClass: n.LoadBalancerController.IngressClass,
+			IngressGroup: n.LoadBalancerController.IngressGroup,
+			Scheme:       n.LoadBalancerController.Scheme,
+		},
+		ExternalDNS: ExternalDNS{Policy: n.ExternalDNS.Policy},
+		CertManager: CertManager{Enabled: *n.CertManager.Enabled, ACMEEmail: n.CertManager.ACMEEmail, ACMEServer: n.CertManager.ACMEServer},
+	}
+	e := f.Storage.EFS
+	l.storage = Storage{EFS: EFS{Enabled: *e.Enabled, TransitionToIADays: *e.TransitionToIADays, DirectoryPerms: e.DirectoryPerms, Backup: *e.Backup}}
+	k := f.Karpenter
+	l.karpenter = Karpenter{RunOn: k.RunOn, AMIAlias: k.AMIAlias, NodeVolumeSizeGiB: *k.NodeVolumeSizeGiB}
+	for _, name := range []string{"arm", "amd"} {
+		p := k.NodePools[name]
+		l.karpenter.NodePools = append(l.karpenter.NodePools, NodePool{
+			Name:                  name,
+			Architecture:          KarpenterNodePools[name],
+			CapacityTypes:         slices.Clone(p.CapacityTypes),
+			InstanceCategories:    slices.Clone(p.InstanceCategories),
+			MinInstanceGeneration: *p.MinInstanceGeneration,
+			CPULimit:              *p.CPULimit,
+			MemoryLimitGiB:        *p.MemoryLimitGiB,
+			ConsolidationPolicy:   p.ConsolidationPolicy,
+			ConsolidateAfter:      p.ConsolidateAfter,
+			ExpireAfter:           p.ExpireAfter,
+		})
+	}
+	o := f.Operators
+	l.operators = Operators{
+		PlatformNamespace: o.PlatformNamespace,
+		MetricsServer:     *o.MetricsServer.Enabled,
+		Reloader:          *o.Reloader.Enabled,
+		ExternalSecrets:   ExternalSecrets{Enabled: *o.ExternalSecrets.Enabled, SSMPathPrefix: o.ExternalSecrets.SSMPathPrefix},
+	}
+	l.charts = DefaultCharts()
+	for name, over := range f.Charts {
+		ch := l.charts[name]
+		if over.Repository != "" {
+			ch.Repository = over.Repository
+		}
+		if over.Chart != "" {
+			ch.Chart = over.Chart
+		}
+		if over.Version != "" {
+			ch.Version = over.Version
+		}
+		l.charts[name] = ch
+	}
+	return l
+}
+
+// applyTo copies the role's layer settings into one cluster, with the
+// cluster's own DNS and name filled in.
+func (l resolvedLayers) applyTo(c *Cluster, f *File, cs *ClusterSpec) {
+	dns := f.DNS
+	if cs.DNS != nil {
+		dns = cs.DNS
+	}
+	if dns != nil {
+		c.DNS = DNS{HostedZoneIDs: slices.Clone(dns.HostedZoneIDs), DomainFilters: slices.Clone(dns.DomainFilters)}
+	}
+	c.Network = l.network
+	c.Network.ExternalDNS.Enabled = clusterDefaultsOn(f.Network.ExternalDNS.Enabled,
+		len(c.DNS.HostedZoneIDs) > 0 && len(c.DNS.DomainFilters) > 0)
+	c.Storage = l.storage
+	c.Karpenter = l.karpenter
+	c.Karpenter.NodePools = slices.Clone(l.karpenter.NodePools)
+	c.Operators = l.operators
+	c.Operators.EchoServer = clusterDefaultsOn(f.Operators.EchoServer.Enabled,
+		len(c.DNS.DomainFilters) > 0 && c.Network.LoadBalancerController.Enabled)
+	c.Operators.ExternalSecrets.SSMPathPrefix = strings.ReplaceAll(l.operators.ExternalSecrets.SSMPathPrefix, "{cluster}", c.Name)
+	c.Charts = maps.Clone(l.charts)
+	c.EchoServerImage = Image("echo-server")
 }

@@ -84,7 +84,7 @@ var badCorpus = []badCase{
 	{
 		name:   "unknown field with no close match lists the allowed ones",
 		data:   edit(func(d map[string]any) { cluster(d, 0)["owner"] = "x" }),
-		want:   []string{`environments/prod.json: clusters[0].owner: unknown field; allowed: account_id, deploy_role_arn, endpoint_access, kms_key_arn, management_node_group, name, region, tags, vpc`},
+		want:   []string{`environments/prod.json: clusters[0].owner: unknown field; allowed: account_id, deploy_role_arn, dns, endpoint_access, kms_key_arn, management_node_group, name, region, tags, vpc`},
 		schema: true,
 	},
 	{
@@ -310,6 +310,77 @@ var badCorpus = []badCase{
 			cluster(d, 1)["kms_key_arn"] = "arn:aws:kms:us-east-2:345678901234:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 		}),
 		want:   []string{`environments/prod.json: clusters[1].kms_key_arn: key is in region us-east-2 but the cluster is in us-west-2; EKS needs a key in the cluster's region`},
+		schema: false,
+	},
+	{
+		name: "external-dns switched on without DNS",
+		data: edit(func(d map[string]any) { d["network"] = map[string]any{"external_dns": map[string]any{"enabled": true}} }),
+		want: []string{
+			`environments/prod.json: dns: cluster prod-i01-aws-us-east-2: network.external_dns needs hosted_zone_ids and domain_filters; declare them here or switch network.external_dns off`,
+			`environments/prod.json: dns: cluster prod-i02-aws-us-west-2: network.external_dns needs hosted_zone_ids and domain_filters; declare them here or switch network.external_dns off`,
+		},
+		schema: false,
+	},
+	{
+		name: "hosted zone id that is not one",
+		data: edit(func(d map[string]any) {
+			d["dns"] = map[string]any{"hosted_zone_ids": []any{"zone-1"}, "domain_filters": []any{"example.com"}}
+		}),
+		want:   []string{`environments/prod.json: dns.hosted_zone_ids[0]: must be a Route 53 hosted zone id like "Z0123456789ABCDEFGHIJ", got "zone-1"`},
+		schema: true,
+	},
+	{
+		name: "a third node pool",
+		data: edit(func(d map[string]any) {
+			d["karpenter"] = map[string]any{"node_pools": map[string]any{"gpu": map[string]any{"cpu_limit": 8}}}
+		}),
+		want:   []string{`environments/prod.json: karpenter.node_pools.gpu: "gpu" is not a node pool; the pools are "arm" (arm64) and "amd" (amd64)`},
+		schema: true,
+	},
+	{
+		name: "node expiry that is not a duration",
+		data: edit(func(d map[string]any) {
+			d["karpenter"] = map[string]any{"node_pools": map[string]any{"arm": map[string]any{"expire_after": "7d"}}}
+		}),
+		want:   []string{`environments/prod.json: karpenter.node_pools.arm.expire_after: must be a duration like "168h" or "Never", got "7d"`},
+		schema: true,
+	},
+	{
+		name:   "chart pinned to latest",
+		data:   edit(func(d map[string]any) { d["charts"] = map[string]any{"karpenter": map[string]any{"version": "latest"}} }),
+		want:   []string{`environments/prod.json: charts.karpenter.version: must be an exact version (charts are pinned), got "latest"`},
+		schema: true,
+	},
+	{
+		name:   "unknown chart",
+		data:   edit(func(d map[string]any) { d["charts"] = map[string]any{"istio": map[string]any{"version": "1.0.0"}} }),
+		want:   []string{`environments/prod.json: charts.istio: "istio" is not a chart of the platform; charts: aws-load-balancer-controller, cert-manager, external-dns, external-secrets, karpenter, karpenter-crd, metrics-server, reloader`},
+		schema: true,
+	},
+	{
+		name: "secret store reading the whole account",
+		data: edit(func(d map[string]any) {
+			d["operators"] = map[string]any{"external_secrets": map[string]any{"ssm_path_prefix": "/"}}
+		}),
+		want:   []string{`environments/prod.json: operators.external_secrets.ssm_path_prefix: must be an SSM path that starts and ends with '/', like "/eksplatform/{cluster}/", got "/"`},
+		schema: true,
+	},
+	{
+		name: "EFS lifecycle AWS does not offer",
+		data: edit(func(d map[string]any) {
+			d["storage"] = map[string]any{"efs": map[string]any{"transition_to_ia_days": 45}}
+		}),
+		want:   []string{`environments/prod.json: storage.efs.transition_to_ia_days: must be one of 1, 7, 14, 30, 60, 90, 180, 270, 365, got 45`},
+		schema: true,
+	},
+	{
+		name: "echo-server without its load balancer controller",
+		data: edit(func(d map[string]any) {
+			d["dns"] = map[string]any{"hosted_zone_ids": []any{"Z0AAAAAAAAAAAAAAAAAA1"}, "domain_filters": []any{"example.com"}}
+			d["network"] = map[string]any{"load_balancer_controller": map[string]any{"enabled": false}}
+			d["operators"] = map[string]any{"echo_server": map[string]any{"enabled": true}}
+		}),
+		want:   []string{`environments/prod.json: operators.echo_server.enabled: needs network.load_balancer_controller enabled: the echo-server is reached through an ALB`},
 		schema: false,
 	},
 	{

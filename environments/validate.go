@@ -76,6 +76,8 @@ func validateFile(c *collector, f *File, stem string) {
 		c.add("admin_team_claim", "must not start or end with spaces, got %q", f.AdminTeamClaim)
 	}
 
+	validateLayers(c, f)
+
 	if len(f.Clusters) == 0 {
 		c.add("clusters", "must list at least one cluster")
 	}
@@ -85,6 +87,7 @@ func validateFile(c *collector, f *File, stem string) {
 		path := indexPath("clusters", i)
 		cl := &f.Clusters[i]
 		validateCluster(c, path, f, cl)
+		validateClusterLayers(c, path, f, cl)
 		if cl.VPC != nil && cl.VPC.CIDR != "" {
 			if p, err := netip.ParsePrefix(cl.VPC.CIDR); err == nil {
 				for j, other := range cidrs {

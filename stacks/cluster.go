@@ -9,10 +9,13 @@ import (
 	"maps"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eksplatform/eksplatform/components/foundation"
 	"github.com/eksplatform/eksplatform/components/network"
+	"github.com/eksplatform/eksplatform/components/operators"
+	"github.com/eksplatform/eksplatform/components/storage"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
@@ -37,6 +40,12 @@ const (
 	OutVpcID                = "vpcId"
 	OutPrivateSubnetIDs     = "privateSubnetIds"
 	OutPublicSubnetIDs      = "publicSubnetIds"
+	OutEFSFileSystemID      = "efsFileSystemId"
+	OutEBSStorageClass      = "ebsStorageClass"
+	OutKarpenterVersion     = "karpenterVersion"
+	OutKarpenterQueue       = "karpenterInterruptionQueue"
+	OutEchoServerURL        = "echoServerUrl"
+	OutChartVersions        = "chartVersions"
 )
 
 // Tags every AWS resource of a cluster carries besides the environment's.
@@ -51,8 +60,11 @@ func platformTags(c *environments.Cluster) map[string]string {
 	return tags
 }
 
-// Cluster returns the program of one cluster's stack: network (VPC) →
-// foundation, with an AWS provider pinned to the cluster's account and region.
+// Cluster returns the program of one cluster's stack, with an AWS provider
+// pinned to the cluster's account and region: the VPC (which the control
+// plane needs first), then foundation → network → storage → operators, each
+// layer taking the typed outputs of the ones before it. In-cluster objects go
+// through one Kubernetes provider built from the cluster's kubeconfig.
 func Cluster(c *environments.Cluster) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		if c == nil {
@@ -97,7 +109,33 @@ func Cluster(c *environments.Cluster) pulumi.RunFunc {
 
 		fargs := foundationArgs(c, vpc, tags)
 		fargs.AWSProvider = awsProvider
+		fargs.KubeconfigRoleARN = c.DeployRoleARN
 		f, err := foundation.NewFoundation(ctx, c.Name, fargs, withAWS)
+		if err != nil {
+			return err
+		}
+
+		// Built from an output: during a preview of a cluster that does not
+		// exist yet the kubeconfig is unknown, and the provider previews
+		// every in-cluster object without contacting a cluster.
+		k8s, err := kubernetes.NewProvider(ctx, c.Name, &kubernetes.ProviderArgs{
+			Kubeconfig:            f.Cluster.Kubeconfig,
+			EnableServerSideApply: pulumi.Bool(true),
+		})
+		if err != nil {
+			return err
+		}
+		l := layerInputs{c: c, f: f, vpc: vpc, k8s: k8s, tags: tags}
+
+		net, err := network.NewNetwork(ctx, c.Name, l.networkArgs(), withAWS)
+		if err != nil {
+			return err
+		}
+		store, err := storage.NewStorage(ctx, c.Name, l.storageArgs(), withAWS)
+		if err != nil {
+			return err
+		}
+		ops, err := operators.NewOperators(ctx, c.Name, l.operatorsArgs(net), withAWS)
 		if err != nil {
 			return err
 		}
@@ -121,6 +159,14 @@ func Cluster(c *environments.Cluster) pulumi.RunFunc {
 		ctx.Export(OutVpcID, vpc.VpcID)
 		ctx.Export(OutPrivateSubnetIDs, vpc.PrivateSubnetIDs)
 		ctx.Export(OutPublicSubnetIDs, vpc.PublicSubnetIDs)
+		ctx.Export(OutEBSStorageClass, pulumi.String(store.EBS.Name))
+		if store.EFS != nil {
+			ctx.Export(OutEFSFileSystemID, store.EFS.FileSystemID)
+		}
+		ctx.Export(OutKarpenterVersion, pulumi.String(c.Charts["karpenter"].Version))
+		ctx.Export(OutKarpenterQueue, ops.Karpenter.QueueName)
+		ctx.Export(OutEchoServerURL, ops.EchoServerURL)
+		ctx.Export(OutChartVersions, chartVersions(c))
 		return nil
 	}
 }

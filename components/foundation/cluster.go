@@ -68,6 +68,9 @@ type ClusterArgs struct {
 	// (the engine inherits them, but being explicit keeps synth and the
 	// mock engine honest about which account and region it runs in).
 	AWSProvider pulumi.ProviderResource
+	// KubeconfigRoleARN, when set, is assumed by `aws eks get-token` in the
+	// kubeconfig, so the Kubernetes provider acts as the deploy role.
+	KubeconfigRoleARN string
 }
 
 // Cluster is the EKS control plane with its IRSA OIDC provider, access
@@ -178,6 +181,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}
 	if a.PublicSubnetIDs != nil {
 		clusterArgs.PublicSubnetIds = a.PublicSubnetIDs
+	}
+	if a.KubeconfigRoleARN != "" {
+		clusterArgs.ProviderCredentialOpts = eks.KubeconfigOptionsArgs{RoleArn: pulumi.String(a.KubeconfigRoleARN)}
 	}
 	eksOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Protect(a.Protect)}
 	if a.AWSProvider != nil {

@@ -53,6 +53,8 @@ type Args struct {
 	Addons            []AddonVersion
 	// AWSProvider is passed on to the pulumi-eks cluster (see ClusterArgs).
 	AWSProvider pulumi.ProviderResource
+	// KubeconfigRoleARN is the role the kubeconfig assumes (see ClusterArgs).
+	KubeconfigRoleARN string
 }
 
 // Foundation is the base of a cluster.
@@ -65,6 +67,9 @@ type Foundation struct {
 	Addons    map[string]*Addon
 	// AddonVersions maps addon name to the resolved version.
 	AddonVersions pulumi.StringMapOutput
+	// Ready are the node group and every addon: what in-cluster workloads
+	// wait for before they can schedule and resolve names.
+	Ready []pulumi.Resource
 }
 
 // NewFoundation declares key → cluster → vpc-cni → node group → other addons.
@@ -115,6 +120,7 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		Tags:              a.Tags,
 		Protect:           a.Protect,
 		AWSProvider:       a.AWSProvider,
+		KubeconfigRoleARN: a.KubeconfigRoleARN,
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -187,6 +193,7 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		f.Addons[ad.Name] = res
 	}
 
+	f.Ready = []pulumi.Resource{group.NodeGroup}
 	versions := pulumi.StringMap{}
 	names := make([]string, 0, len(f.Addons))
 	for n := range f.Addons {
@@ -195,6 +202,7 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	sort.Strings(names)
 	for _, n := range names {
 		versions[n] = f.Addons[n].Version
+		f.Ready = append(f.Ready, f.Addons[n].Addon)
 	}
 	f.AddonVersions = versions.ToStringMapOutput()
 

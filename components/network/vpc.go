@@ -57,6 +57,11 @@ type Vpc struct {
 	Created bool
 	// Zones are the availability zones of a created VPC.
 	Zones []string
+	// PrivateSubnetKeys name the private subnets stably: the zone of a
+	// created subnet, the id of an adopted one. PrivateSubnets maps them to ids,
+	// so that a resource per subnet (an EFS mount target) is named by key.
+	PrivateSubnetKeys []string
+	PrivateSubnets    map[string]pulumi.StringOutput
 }
 
 // SubnetLayout carves a VPC CIDR into zones private and zones public subnets:
@@ -119,7 +124,12 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	if err := ctx.RegisterComponentResource("eksplatform:network:Vpc", name, v, opts...); err != nil {
 		return nil, err
 	}
+	v.PrivateSubnets = map[string]pulumi.StringOutput{}
 	if a.ID != "" {
+		for _, id := range a.PrivateSubnetIDs {
+			v.PrivateSubnetKeys = append(v.PrivateSubnetKeys, id)
+			v.PrivateSubnets[id] = pulumi.String(id).ToStringOutput()
+		}
 		v.VpcID = pulumi.String(a.ID).ToStringOutput()
 		v.PrivateSubnetIDs = pulumi.ToStringArray(a.PrivateSubnetIDs).ToStringArrayOutput()
 		v.PublicSubnetIDs = pulumi.ToStringArray(a.PublicSubnetIDs).ToStringArrayOutput()
@@ -268,6 +278,8 @@ func (v *Vpc) create(ctx *pulumi.Context, name string, a *VpcArgs, private, publ
 			return err
 		}
 		privateIDs = append(privateIDs, priv.ID())
+		v.PrivateSubnetKeys = append(v.PrivateSubnetKeys, zone)
+		v.PrivateSubnets[zone] = priv.ID().ToStringOutput()
 		nat, ok := nats[zone]
 		if !ok {
 			nat = nats[v.Zones[0]]

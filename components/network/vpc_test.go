@@ -207,3 +207,38 @@ func TestVpcRejectsBadArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestVpcKeysPrivateSubnetsStably(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	var ids []any
+	e := mockengine.New(testCluster)
+	require.NoError(t, e.Run(mockengine.WithAWS(testRegion, testAccount, func(ctx *pulumi.Context, p *aws.Provider) error {
+		v, err := NewVpc(ctx, testCluster, created(NATSingle), pulumi.Providers(p))
+		if err != nil {
+			return err
+		}
+		keys = v.PrivateSubnetKeys
+		for _, k := range keys {
+			out, err := mockengine.Await(v.PrivateSubnets[k])
+			if err != nil {
+				return err
+			}
+			ids = append(ids, out[0])
+		}
+		return nil
+	})))
+	assert.Equal(t, []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, keys, "created subnets are keyed by zone")
+	for i, k := range keys {
+		assert.Equal(t, e.Must(t, "aws:ec2/subnet:Subnet", testCluster+"-private-"+k).ID, ids[i])
+	}
+
+	var adopted []string
+	require.NoError(t, mockengine.New(testCluster).Run(func(ctx *pulumi.Context) error {
+		v, err := NewVpc(ctx, testCluster, &VpcArgs{ClusterName: testCluster, ID: "vpc-0a1b2c3d4e5f60718",
+			PrivateSubnetIDs: []string{"subnet-0b22bb22bb22bb222", "subnet-0a11aa11aa11aa111"}})
+		adopted = v.PrivateSubnetKeys
+		return err
+	}))
+	assert.Equal(t, []string{"subnet-0b22bb22bb22bb222", "subnet-0a11aa11aa11aa111"}, adopted, "adopted subnets are keyed by id")
+}

@@ -128,10 +128,13 @@ func checkGuardrails(t *testing.T, s synthesized) {
 			checkTrustPolicy(t, r)
 		}
 		if r.Parent == s.e.StackURN() {
-			assert.Contains(t, []string{"pulumi:providers:aws", "eksplatform:network:Vpc", "eksplatform:foundation:Foundation"}, r.Type,
-				"%s %s: only the provider and the layers sit at the stack root", r.Type, r.Name)
+			assert.Contains(t, []string{"pulumi:providers:aws", "pulumi:providers:kubernetes", "eksplatform:network:Vpc",
+				"eksplatform:foundation:Foundation", "eksplatform:network:Network", "eksplatform:storage:Storage",
+				"eksplatform:operators:Operators"}, r.Type,
+				"%s %s: only the providers and the layers sit at the stack root", r.Type, r.Name)
 		}
 	}
+	checkLayers(t, s)
 }
 
 func checkTrustPolicy(t *testing.T, role mockengine.Resource) {

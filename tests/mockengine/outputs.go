@@ -41,6 +41,43 @@ var cannedOutputs = map[string]outputFunc{
 	"aws:eks/addon:Addon":                                   addonOutputs,
 	"aws:eks/identityProviderConfig:IdentityProviderConfig": identityProviderOutputs,
 	"aws:cloudwatch/logGroup:LogGroup":                      logGroupOutputs,
+	"aws:sqs/queue:Queue":                                   sqsQueueOutputs,
+	"aws:cloudwatch/eventRule:EventRule":                    arnOutputs("events", "rule/", "name"),
+	"aws:efs/fileSystem:FileSystem":                         efsOutputs,
+	"aws:ssm/parameter:Parameter":                           ssmParameterOutputs,
+	"aws:eks/fargateProfile:FargateProfile":                 fargateProfileOutputs,
+	"aws:eks/accessEntry:AccessEntry":                       accessEntryOutputs,
+}
+
+func sqsQueueOutputs(r *Resource, a account, out resource.PropertyMap) error {
+	name := nameOrAuto(r, "name", out)
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:sqs:%s:%s:%s", a.Partition, a.Region, a.AccountID, name))
+	out["url"] = resource.NewProperty(fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", a.Region, a.AccountID, name))
+	return nil
+}
+
+func efsOutputs(r *Resource, a account, out resource.PropertyMap) error {
+	r.ID = "fs-" + r.ID
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:elasticfilesystem:%s:%s:file-system/%s", a.Partition, a.Region, a.AccountID, r.ID))
+	out["dnsName"] = resource.NewProperty(fmt.Sprintf("%s.efs.%s.amazonaws.com", r.ID, a.Region))
+	return nil
+}
+
+func ssmParameterOutputs(r *Resource, a account, out resource.PropertyMap) error {
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.Partition, a.Region, a.AccountID, str(r.Inputs, "name")))
+	return nil
+}
+
+func fargateProfileOutputs(r *Resource, a account, out resource.PropertyMap) error {
+	name := nameOrAuto(r, "fargateProfileName", out)
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:fargateprofile/%s/%s/%s", a.Partition, a.Region, a.AccountID, str(r.Inputs, "clusterName"), name, r.ID))
+	out["status"] = resource.NewProperty("ACTIVE")
+	return nil
+}
+
+func accessEntryOutputs(r *Resource, a account, out resource.PropertyMap) error {
+	out["accessEntryArn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:access-entry/%s/%s", a.Partition, a.Region, a.AccountID, str(r.Inputs, "clusterName"), r.ID))
+	return nil
 }
 
 // idPrefixes make ids look like the cloud's, so synth output reads naturally.

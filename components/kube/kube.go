@@ -1,0 +1,99 @@
+// Package kube holds what every layer needs to declare Kubernetes objects
+// and Helm releases the platform's way: pinned charts, the explicit
+// Kubernetes provider, and pods that tolerate the management taint.
+package kube
+
+import (
+	"strings"
+
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Chart is a pinned Helm chart.
+type Chart struct {
+	// Repository is an https:// chart repository or an oci:// registry path.
+	Repository string
+	Chart      string
+	Version    string
+}
+
+// Valid reports whether every field is set.
+func (c Chart) Valid() bool { return c.Repository != "" && c.Chart != "" && c.Version != "" }
+
+// Taint is a node taint in Kubernetes spelling.
+type Taint struct {
+	Key, Value, Effect string
+}
+
+// Toleration renders the toleration of a taint as Helm values.
+func (t Taint) Toleration() map[string]any {
+	if t.Value == "" {
+		return map[string]any{"key": t.Key, "operator": "Exists", "effect": t.Effect}
+	}
+	return map[string]any{"key": t.Key, "operator": "Equal", "value": t.Value, "effect": t.Effect}
+}
+
+// Tolerations is the values list most charts take under "tolerations".
+func (t Taint) Tolerations() []any { return []any{t.Toleration()} }
+
+// ReleaseArgs is one Helm release.
+type ReleaseArgs struct {
+	// Name is the Helm release name; it stays stable across chart upgrades.
+	Name      string
+	Namespace string
+	Chart     Chart
+	Values    pulumi.Map
+	// CreateNamespace creates the namespace when the chart needs its own.
+	CreateNamespace bool
+}
+
+// NewRelease installs a chart through the given Kubernetes provider. Releases
+// are atomic (a failed upgrade rolls back) and keep ten revisions.
+func NewRelease(ctx *pulumi.Context, name string, a ReleaseArgs, provider pulumi.ProviderResource, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
+	args := &helmv3.ReleaseArgs{
+		Name:            pulumi.String(a.Name),
+		Namespace:       pulumi.String(a.Namespace),
+		Version:         pulumi.String(a.Chart.Version),
+		CreateNamespace: pulumi.Bool(a.CreateNamespace),
+		Values:          a.Values,
+		Atomic:          pulumi.Bool(true),
+		CleanupOnFail:   pulumi.Bool(true),
+		MaxHistory:      pulumi.Int(10),
+		Timeout:         pulumi.Int(600),
+	}
+	if strings.HasPrefix(a.Chart.Repository, "oci://") {
+		args.Chart = pulumi.String(strings.TrimSuffix(a.Chart.Repository, "/") + "/" + a.Chart.Chart)
+	} else {
+		args.Chart = pulumi.String(a.Chart.Chart)
+		args.RepositoryOpts = helmv3.RepositoryOptsArgs{Repo: pulumi.String(a.Chart.Repository)}
+	}
+	return helmv3.NewRelease(ctx, name, args, append(opts, pulumi.Provider(provider))...)
+}
+
+// Meta is object metadata with the platform's labels.
+func Meta(name, namespace string, extra map[string]string) *metav1.ObjectMetaArgs {
+	labels := pulumi.StringMap{"app.kubernetes.io/managed-by": pulumi.String("eksplatform")}
+	for k, v := range extra {
+		labels[k] = pulumi.String(v)
+	}
+	m := &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: labels}
+	if namespace != "" {
+		m.Namespace = pulumi.String(namespace)
+	}
+	return m
+}
+
+// IRSAAnnotation is the service account annotation that binds an IAM role.
+const IRSAAnnotation = "eks.amazonaws.com/role-arn"
+
+// ServiceAccountValues is the "serviceAccount" block most charts take: a
+// service account of the given name bound to an IRSA role.
+func ServiceAccountValues(name string, roleARN pulumi.StringInput) pulumi.Map {
+	return pulumi.Map{
+		"create":      pulumi.Bool(true),
+		"name":        pulumi.String(name),
+		"annotations": pulumi.Map{IRSAAnnotation: roleARN},
+	}
+}

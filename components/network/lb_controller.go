@@ -1,0 +1,161 @@
+package network
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/components/internal/argcheck"
+	"github.com/eksplatform/eksplatform/components/irsa"
+	"github.com/eksplatform/eksplatform/components/kube"
+)
+
+// LBControllerNamespace and service account of the aws-load-balancer-controller.
+const (
+	LBControllerNamespace      = "kube-system"
+	LBControllerServiceAccount = "aws-load-balancer-controller"
+)
+
+// LoadBalancerControllerArgs configures the aws-load-balancer-controller.
+type LoadBalancerControllerArgs struct {
+	ClusterName string
+	Region      string
+	Partition   string
+	AccountID   string
+	VpcID       pulumi.StringInput
+	// ClusterSecurityGroupID is the security group of the cluster's nodes.
+	ClusterSecurityGroupID pulumi.StringInput
+	IRSA                   irsa.Cluster
+	// KubernetesProvider is the cluster's provider; every Kubernetes object uses it.
+	KubernetesProvider pulumi.ProviderResource
+	Chart              kube.Chart
+	// IngressClass is made the cluster's default class; its Ingresses join
+	// IngressGroup, so they share one ALB.
+	IngressClass string
+	IngressGroup string
+	// Scheme is "internet-facing" or "internal".
+	Scheme     string
+	Toleration kube.Taint
+	// WaitFor are what the controller's pods need (nodes, CNI, DNS).
+	WaitFor []pulumi.Resource
+	Tags    map[string]string
+}
+
+// LoadBalancerController is the controller, its IAM role and the default
+// IngressClass with its group.
+type LoadBalancerController struct {
+	pulumi.ResourceState
+
+	RoleARN pulumi.StringOutput
+	// IngressClass is the name of the default class.
+	IngressClass string
+	// Release is the Helm release, for dependencies.
+	Release pulumi.Resource
+}
+
+// NewLoadBalancerController installs the controller and the default IngressClass.
+func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalancerControllerArgs, opts ...pulumi.ResourceOption) (*LoadBalancerController, error) {
+	if args == nil {
+		return nil, fmt.Errorf("LoadBalancerController %s: args are required", name)
+	}
+	a := args
+	var errs argcheck.Errors
+	errs.Check(a.ClusterName != "" && a.Region != "" && a.Partition != "", "ClusterName, Region and Partition are required")
+	errs.Check(a.AccountID != "", "AccountID is required")
+	errs.Check(a.VpcID != nil && a.ClusterSecurityGroupID != nil, "VpcID and ClusterSecurityGroupID are required")
+	errs.Check(a.IRSA.Valid(), "IRSA needs the cluster's OIDC provider ARN and issuer URL")
+	errs.Check(a.KubernetesProvider != nil, "KubernetesProvider is required")
+	errs.Check(a.Chart.Valid(), "Chart needs repository, chart and version")
+	errs.Check(a.IngressClass != "" && a.IngressGroup != "", "IngressClass and IngressGroup are required")
+	errs.Check(a.Scheme == "internet-facing" || a.Scheme == "internal", "Scheme must be internet-facing or internal, got %q", a.Scheme)
+	errs.Check(a.Toleration.Key != "", "Toleration is required")
+	if err := errs.Err("LoadBalancerController", name); err != nil {
+		return nil, err
+	}
+
+	c := &LoadBalancerController{IngressClass: a.IngressClass}
+	if err := ctx.RegisterComponentResource("eksplatform:network:LoadBalancerController", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+
+	role, err := irsa.NewRole(ctx, name, irsa.RoleArgs{
+		Cluster:         a.IRSA,
+		Description:     "aws-load-balancer-controller of " + a.ClusterName + " (eksplatform)",
+		ServiceAccounts: []string{LBControllerNamespace + "/" + LBControllerServiceAccount},
+		Policy: pulumi.All(a.VpcID, a.ClusterSecurityGroupID).ApplyT(func(v []any) string {
+			return LoadBalancerControllerPolicy(LBPolicyScope{
+				Partition: a.Partition, Region: a.Region, Account: a.AccountID, Cluster: a.ClusterName,
+				VpcID: v[0].(string), ClusterSecurityGroupID: v[1].(string),
+			})
+		}).(pulumi.StringOutput),
+		Tags: a.Tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.RoleARN = role.Arn
+
+	release, err := kube.NewRelease(ctx, name, kube.ReleaseArgs{
+		Name:      "aws-load-balancer-controller",
+		Namespace: LBControllerNamespace,
+		Chart:     a.Chart,
+		Values: pulumi.Map{
+			"clusterName":    pulumi.String(a.ClusterName),
+			"region":         pulumi.String(a.Region),
+			"vpcId":          a.VpcID,
+			"replicaCount":   pulumi.Int(2),
+			"serviceAccount": kube.ServiceAccountValues(LBControllerServiceAccount, role.Arn),
+			// The IngressClass is declared below, with its parameters.
+			"createIngressClassResource": pulumi.Bool(false),
+			"ingressClass":               pulumi.String(a.IngressClass),
+			"tolerations":                pulumi.ToArray(a.Toleration.Tolerations()),
+		},
+	}, a.KubernetesProvider, parent, pulumi.DependsOn(append([]pulumi.Resource{role}, a.WaitFor...)))
+	if err != nil {
+		return nil, err
+	}
+	c.Release = release
+
+	// IngressClassParams is a CRD of the chart, so it waits for the release.
+	params, err := apiextensions.NewCustomResource(ctx, name+"-"+a.IngressClass, &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("elbv2.k8s.aws/v1beta1"),
+		Kind:       pulumi.String("IngressClassParams"),
+		Metadata:   kube.Meta(a.IngressClass, "", nil),
+		OtherFields: kubernetes.UntypedArgs{
+			"spec": map[string]any{
+				"group":  map[string]any{"name": a.IngressGroup},
+				"scheme": a.Scheme,
+			},
+		},
+	}, parent, pulumi.Provider(a.KubernetesProvider), pulumi.DependsOn([]pulumi.Resource{release}))
+	if err != nil {
+		return nil, err
+	}
+	meta := kube.Meta(a.IngressClass, "", nil)
+	meta.Annotations = pulumi.StringMap{"ingressclass.kubernetes.io/is-default-class": pulumi.String("true")}
+	if _, err := networkingv1.NewIngressClass(ctx, name+"-"+a.IngressClass, &networkingv1.IngressClassArgs{
+		Metadata: meta,
+		Spec: &networkingv1.IngressClassSpecArgs{
+			Controller: pulumi.String("ingress.k8s.aws/alb"),
+			Parameters: &networkingv1.IngressClassParametersReferenceArgs{
+				ApiGroup: pulumi.String("elbv2.k8s.aws"),
+				Kind:     pulumi.String("IngressClassParams"),
+				Name:     pulumi.String(a.IngressClass),
+			},
+		},
+	}, parent, pulumi.Provider(a.KubernetesProvider), pulumi.DependsOn([]pulumi.Resource{params})); err != nil {
+		return nil, err
+	}
+
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"roleArn":      c.RoleARN,
+		"ingressClass": pulumi.String(a.IngressClass),
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

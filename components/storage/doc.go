@@ -1,0 +1,3 @@
+// Package storage declares a cluster's storage: the default EBS storage class
+// and an encrypted EFS file system with its storage class.
+package storage

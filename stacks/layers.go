@@ -1,0 +1,179 @@
+package stacks
+
+import (
+	"maps"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/components/foundation"
+	"github.com/eksplatform/eksplatform/components/irsa"
+	"github.com/eksplatform/eksplatform/components/kube"
+	"github.com/eksplatform/eksplatform/components/network"
+	"github.com/eksplatform/eksplatform/components/operators"
+	"github.com/eksplatform/eksplatform/components/storage"
+	"github.com/eksplatform/eksplatform/environments"
+)
+
+// layerInputs maps one environment cluster and the foundation's typed
+// outputs onto the Args of the network, storage and operator layers.
+type layerInputs struct {
+	c    *environments.Cluster
+	f    *foundation.Foundation
+	vpc  *network.Vpc
+	k8s  *kubernetes.Provider
+	tags map[string]string
+}
+
+func (l layerInputs) chart(name string) kube.Chart {
+	ch := l.c.Charts[name]
+	return kube.Chart{Repository: ch.Repository, Chart: ch.Chart, Version: ch.Version}
+}
+
+func (l layerInputs) toleration() kube.Taint {
+	t := l.c.NodeGroup.Taint
+	return kube.Taint{Key: t.Key, Value: t.Value, Effect: t.Effect}
+}
+
+func (l layerInputs) irsa() irsa.Cluster {
+	return irsa.Cluster{OIDCProviderARN: l.f.Cluster.OIDCProviderARN, OIDCIssuerURL: l.f.Cluster.OIDCIssuerURL}
+}
+
+func (l layerInputs) networkArgs() *network.Args {
+	c, n := l.c, l.c.Network
+	a := &network.Args{
+		ClusterName: c.Name, Region: c.Region, Partition: c.Partition, AccountID: c.AccountID,
+		VpcID: l.vpc.VpcID, ClusterSecurityGroupID: l.f.Cluster.ClusterSecurityGroupID,
+		IRSA: l.irsa(), KubernetesProvider: l.k8s,
+		Toleration: l.toleration(), WaitFor: l.f.Ready, Tags: l.tags,
+	}
+	if n.LoadBalancerController.Enabled {
+		a.LoadBalancerController = &network.LoadBalancerSettings{
+			Chart:        l.chart("aws-load-balancer-controller"),
+			IngressClass: n.LoadBalancerController.IngressClass,
+			IngressGroup: n.LoadBalancerController.IngressGroup,
+			Scheme:       n.LoadBalancerController.Scheme,
+		}
+	}
+	if n.ExternalDNS.Enabled {
+		a.ExternalDNS = &network.ExternalDNSSettings{
+			Chart: l.chart("external-dns"), Policy: n.ExternalDNS.Policy,
+			HostedZoneIDs: c.DNS.HostedZoneIDs, DomainFilters: c.DNS.DomainFilters,
+		}
+	}
+	if n.CertManager.Enabled {
+		a.CertManager = &network.CertManagerSettings{Chart: l.chart("cert-manager")}
+		if n.CertManager.ACMEEmail != "" {
+			a.CertManager.Issuer = &network.ACMEIssuer{
+				Email: n.CertManager.ACMEEmail, Server: n.CertManager.ACMEServer,
+				HostedZoneIDs: c.DNS.HostedZoneIDs, DNSZones: c.DNS.DomainFilters,
+			}
+		}
+	}
+	return a
+}
+
+func (l layerInputs) addon(name string) []pulumi.Resource {
+	if a, ok := l.f.Addons[name]; ok {
+		return []pulumi.Resource{a.Addon}
+	}
+	return nil
+}
+
+func (l layerInputs) storageArgs() *storage.Args {
+	c := l.c
+	a := &storage.Args{
+		ClusterName: c.Name, KubernetesProvider: l.k8s,
+		EBSWaitFor: append(l.addon("aws-ebs-csi-driver"), l.f.NodeGroup.NodeGroup),
+	}
+	if e := c.Storage.EFS; e.Enabled {
+		a.EFS = &storage.EFSArgs{
+			ClusterName:         c.Name,
+			VpcID:               l.vpc.VpcID,
+			SubnetKeys:          l.vpc.PrivateSubnetKeys,
+			Subnets:             l.vpc.PrivateSubnets,
+			NodeSecurityGroupID: l.f.Cluster.ClusterSecurityGroupID,
+			KMSKeyARN:           l.f.Key.KeyARN,
+			TransitionToIADays:  e.TransitionToIADays,
+			Backup:              e.Backup,
+			DirectoryPerms:      e.DirectoryPerms,
+			Protect:             !c.Ephemeral,
+			KubernetesProvider:  l.k8s,
+			WaitFor:             append(l.addon("aws-efs-csi-driver"), l.f.NodeGroup.NodeGroup),
+			Tags:                l.tags,
+		}
+	}
+	return a
+}
+
+func (l layerInputs) operatorsArgs(net *network.Network) *operators.Args {
+	c, o := l.c, l.c.Operators
+	pools := make([]operators.NodePool, len(c.Karpenter.NodePools))
+	for i, p := range c.Karpenter.NodePools {
+		pools[i] = operators.NodePool{
+			Name: p.Name, Architecture: p.Architecture, CapacityTypes: p.CapacityTypes,
+			InstanceCategories: p.InstanceCategories, MinInstanceGeneration: p.MinInstanceGeneration,
+			CPULimit: p.CPULimit, MemoryLimitGiB: p.MemoryLimitGiB, ConsolidationPolicy: p.ConsolidationPolicy,
+			ConsolidateAfter: p.ConsolidateAfter, ExpireAfter: p.ExpireAfter,
+		}
+		// Pods that fit either architecture go to Graviton first: it is cheaper.
+		if p.Architecture == "arm64" {
+			pools[i].Weight = 10
+		}
+	}
+	a := &operators.Args{
+		ClusterName: c.Name, Region: c.Region, Partition: c.Partition, AccountID: c.AccountID,
+		IRSA: l.irsa(), KubernetesProvider: l.k8s, Toleration: l.toleration(),
+		WaitFor: l.f.Ready, Tags: l.tags,
+		Karpenter: operators.KarpenterArgs{
+			ClusterEndpoint:        l.f.Cluster.Endpoint,
+			ClusterSecurityGroupID: l.f.Cluster.ClusterSecurityGroupID,
+			CRDChart:               l.chart("karpenter-crd"),
+			Chart:                  l.chart("karpenter"),
+			RunOn:                  c.Karpenter.RunOn,
+			FargateSubnetIDs:       l.vpc.PrivateSubnetIDs,
+			NodeSelector:           maps.Clone(c.NodeGroup.Labels),
+			AMIAlias:               c.Karpenter.AMIAlias,
+			NodeVolumeSizeGiB:      c.Karpenter.NodeVolumeSizeGiB,
+			NodePools:              pools,
+		},
+		PlatformNamespace: o.PlatformNamespace,
+	}
+	if c.AdminTeamClaim != "" && c.OIDC != nil {
+		a.AdminGroup = c.OIDC.GroupsPrefix + c.AdminTeamClaim
+	}
+	if o.MetricsServer {
+		ch := l.chart("metrics-server")
+		a.MetricsServer = &ch
+	}
+	if o.Reloader {
+		ch := l.chart("reloader")
+		a.Reloader = &ch
+	}
+	if o.ExternalSecrets.Enabled {
+		a.ExternalSecrets = &operators.ExternalSecretsSettings{Chart: l.chart("external-secrets"), SSMPathPrefix: o.ExternalSecrets.SSMPathPrefix}
+	}
+	if o.EchoServer && net.LoadBalancerController != nil && len(c.DNS.DomainFilters) > 0 {
+		a.EchoServer = &operators.EchoServerSettings{
+			Host:         EchoServerHost(c),
+			IngressClass: net.LoadBalancerController.IngressClass,
+			Image:        c.EchoServerImage,
+			Ingress:      net.LoadBalancerController.Release,
+		}
+	}
+	return a
+}
+
+// EchoServerHost is the echo-server's DNS name: one label per cluster under
+// the cluster's first domain, so clusters sharing a domain never collide.
+func EchoServerHost(c *environments.Cluster) string {
+	return "echo-" + c.Name + "." + c.DNS.DomainFilters[0]
+}
+
+func chartVersions(c *environments.Cluster) pulumi.StringMap {
+	out := pulumi.StringMap{}
+	for name, ch := range c.Charts {
+		out[name] = pulumi.String(ch.Version)
+	}
+	return out
+}

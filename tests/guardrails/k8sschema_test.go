@@ -1,0 +1,268 @@
+package guardrails
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/mockengine"
+)
+
+// builtins are the built-in kinds the layers declare and the k8s.io/api type
+// each must strictly decode into.
+var builtins = map[string]reflect.Type{
+	"kubernetes:core/v1:Namespace":                               reflect.TypeFor[corev1.Namespace](),
+	"kubernetes:core/v1:Service":                                 reflect.TypeFor[corev1.Service](),
+	"kubernetes:apps/v1:Deployment":                              reflect.TypeFor[appsv1.Deployment](),
+	"kubernetes:networking.k8s.io/v1:Ingress":                    reflect.TypeFor[networkingv1.Ingress](),
+	"kubernetes:networking.k8s.io/v1:IngressClass":               reflect.TypeFor[networkingv1.IngressClass](),
+	"kubernetes:storage.k8s.io/v1:StorageClass":                  reflect.TypeFor[storagev1.StorageClass](),
+	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": reflect.TypeFor[rbacv1.ClusterRoleBinding](),
+}
+
+// karpenterCRDs are validated against the openAPIV3Schema of the CRDs the
+// pinned karpenter modules ship.
+var karpenterCRDs = map[string]struct{ module, file string }{
+	"kubernetes:karpenter.sh/v1:NodePool":          {"sigs.k8s.io/karpenter", "pkg/apis/crds/karpenter.sh_nodepools.yaml"},
+	"kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": {"github.com/aws/karpenter-provider-aws", "pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml"},
+}
+
+// notValidated are the in-cluster kinds checked elsewhere, and why not here.
+var notValidated = map[string]string{
+	"kubernetes:helm.sh/v3:Release":                        "a Helm release; its values are the chart's, not an API object",
+	"kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams":  "its CRD ships in the load balancer controller's chart, not a Go module",
+	"kubernetes:cert-manager.io/v1:ClusterIssuer":          "its CRD ships in the cert-manager chart, not a Go module",
+	"kubernetes:external-secrets.io/v1:ClusterSecretStore": "its CRD ships in the external-secrets chart, not a Go module",
+}
+
+// moduleDir finds a required module in the module cache, downloading it if
+// `make setup` has not.
+func moduleDir(t *testing.T, module string) (dir, version string) {
+	t.Helper()
+	for attempt := range 2 {
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}} {{.Version}}", module).Output()
+		require.NoError(t, err, "go list -m %s", module)
+		fields := strings.Fields(string(out))
+		if len(fields) == 2 {
+			return fields[0], fields[1]
+		}
+		if attempt == 0 {
+			require.NoError(t, exec.Command("go", "mod", "download", module).Run(), "go mod download %s", module)
+		}
+	}
+	t.Fatalf("module %s is not in the module cache", module)
+	return "", ""
+}
+
+// crdSchema turns a CRD's openAPIV3Schema into a JSON Schema that, like the
+// API server's structural pruning, rejects fields the schema does not name.
+// CEL rules (x-kubernetes-validations) are not evaluated.
+func crdSchema(t *testing.T, path, version string) *jsonschema.Schema {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	jsonData, err := yaml.YAMLToJSON(data)
+	require.NoError(t, err)
+	var crd struct {
+		Spec struct {
+			Versions []struct {
+				Name   string
+				Schema struct {
+					OpenAPIV3Schema map[string]any `json:"openAPIV3Schema"`
+				}
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal(jsonData, &crd))
+	for _, v := range crd.Spec.Versions {
+		if v.Name != version {
+			continue
+		}
+		c := jsonschema.NewCompiler()
+		require.NoError(t, c.AddResource("crd.json", structural(v.Schema.OpenAPIV3Schema)))
+		sch, err := c.Compile("crd.json")
+		require.NoError(t, err)
+		return sch
+	}
+	t.Fatalf("%s has no version %s", path, version)
+	return nil
+}
+
+func structural(node any) any {
+	switch n := node.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, v := range n {
+			switch k {
+			case "x-kubernetes-validations":
+				continue
+			case "properties":
+				props := map[string]any{}
+				for name, p := range v.(map[string]any) {
+					props[name] = structural(p)
+				}
+				out[k] = props
+			default:
+				out[k] = structural(v)
+			}
+		}
+		if n["x-kubernetes-int-or-string"] == true {
+			delete(out, "type")
+			out["anyOf"] = []any{map[string]any{"type": "integer"}, map[string]any{"type": "string"}}
+		}
+		if n["nullable"] == true {
+			if typ, ok := out["type"].(string); ok {
+				out["type"] = []any{typ, "null"}
+			}
+		}
+		_, hasProps := n["properties"]
+		_, hasAdditional := n["additionalProperties"]
+		if hasProps && !hasAdditional && n["x-kubernetes-preserve-unknown-fields"] != true {
+			out["additionalProperties"] = false
+		}
+		return out
+	case []any:
+		out := make([]any, len(n))
+		for i, v := range n {
+			out[i] = structural(v)
+		}
+		return out
+	}
+	return node
+}
+
+// objectJSON renders a synthesized Kubernetes resource as the object the
+// provider sends to the API server.
+func objectJSON(t *testing.T, r mockengine.Resource) []byte {
+	t.Helper()
+	b, err := json.Marshal(r.In())
+	require.NoError(t, err)
+	return b
+}
+
+func decodeStrict(data []byte, typ reflect.Type) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	v := reflect.New(typ).Interface()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
+}
+
+func validateCR(sch *jsonschema.Schema, data []byte) error {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	return sch.Validate(inst)
+}
+
+type validators struct {
+	crds map[string]*jsonschema.Schema
+}
+
+func loadValidators(t *testing.T) validators {
+	t.Helper()
+	v := validators{crds: map[string]*jsonschema.Schema{}}
+	for typ, src := range karpenterCRDs {
+		dir, _ := moduleDir(t, src.module)
+		version := typ[strings.LastIndex(typ[:strings.LastIndex(typ, ":")], "/")+1 : strings.LastIndex(typ, ":")]
+		v.crds[typ] = crdSchema(t, filepath.Join(dir, src.file), version)
+	}
+	return v
+}
+
+func (v validators) validate(r mockengine.Resource, data []byte) (checked bool, err error) {
+	if typ, ok := builtins[r.Type]; ok {
+		return true, decodeStrict(data, typ)
+	}
+	if sch, ok := v.crds[r.Type]; ok {
+		return true, validateCR(sch, data)
+	}
+	return false, nil
+}
+
+func TestEveryKubernetesObjectMatchesItsSchema(t *testing.T) {
+	t.Parallel()
+	v := loadValidators(t)
+	checked := map[string]int{}
+	for _, s := range exampleFleet(t) {
+		for _, r := range s.e.Resources() {
+			if !strings.HasPrefix(r.Type, "kubernetes:") {
+				continue
+			}
+			ok, err := v.validate(r, objectJSON(t, r))
+			if !ok {
+				_, skipped := notValidated[r.Type]
+				assert.True(t, skipped, "%s has no schema check; add one or say in notValidated why not", r.Type)
+				continue
+			}
+			checked[r.Type]++
+			assert.NoError(t, err, "%s %s (%s)", r.Type, r.Name, s.c.Name)
+		}
+	}
+	for typ := range builtins {
+		assert.Positive(t, checked[typ], "%s was checked", typ)
+	}
+	for typ := range karpenterCRDs {
+		assert.Positive(t, checked[typ], "%s was checked", typ)
+	}
+}
+
+// TestSchemaChecksCatchMisspelledFields proves the checks above can fail.
+func TestSchemaChecksCatchMisspelledFields(t *testing.T) {
+	t.Parallel()
+	v := loadValidators(t)
+	s := exampleFleet(t)[2]
+	for _, tc := range []struct {
+		typ, from, to string
+	}{
+		{"kubernetes:karpenter.sh/v1:NodePool", `"expireAfter"`, `"expireAftr"`},
+		{"kubernetes:karpenter.sh/v1:NodePool", `"consolidationPolicy":"WhenEmptyOrUnderutilized"`, `"consolidationPolicy":"WhenIdle"`},
+		{"kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", `"httpTokens"`, `"httpToken"`},
+		{"kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", `"subnetSelectorTerms"`, `"subnetSelectors"`},
+		{"kubernetes:apps/v1:Deployment", `"readinessProbe"`, `"readynessProbe"`},
+		{"kubernetes:storage.k8s.io/v1:StorageClass", `"volumeBindingMode"`, `"volumeBinding"`},
+	} {
+		t.Run(fmt.Sprintf("%s %s", tc.typ, tc.to), func(t *testing.T) {
+			rs := s.e.ByType(tc.typ)
+			require.NotEmpty(t, rs)
+			good := objectJSON(t, rs[0])
+			bad := bytes.Replace(good, []byte(tc.from), []byte(tc.to), 1)
+			require.NotEqual(t, good, bad, "the mutation applies")
+			ok, err := v.validate(rs[0], good)
+			require.True(t, ok)
+			require.NoError(t, err, "the unmutated object is valid")
+			_, err = v.validate(rs[0], bad)
+			assert.Error(t, err)
+		})
+	}
+}
+
+// TestKarpenterChartMatchesItsModule keeps the CRDs checked above those of
+// the chart that is installed.
+func TestKarpenterChartMatchesItsModule(t *testing.T) {
+	t.Parallel()
+	_, version := moduleDir(t, "github.com/aws/karpenter-provider-aws")
+	charts := environments.DefaultCharts()
+	assert.Equal(t, "v"+charts["karpenter"].Version, version)
+	assert.Equal(t, charts["karpenter"].Version, charts["karpenter-crd"].Version)
+}
