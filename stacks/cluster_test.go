@@ -73,11 +73,23 @@ func TestFromEnvironmentsRunsTheStacksCluster(t *testing.T) {
 	assert.Contains(t, err.Error(), "sbx-i01-aws-us-east-1", "the error lists the stacks that exist")
 }
 
+// TestSynthIsDeterministic synthesizes every example cluster several times:
+// registration runs concurrently, so anything order-dependent (such as a
+// dependency on a component, which means whichever of its children exist at
+// that moment) shows up as a difference between runs.
 func TestSynthIsDeterministic(t *testing.T) {
 	t.Parallel()
-	c := cluster(t, "sbx-i01-aws-us-east-1")
+	for _, c := range loadFleet(t).Clusters() {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			synthTwice(t, c)
+		})
+	}
+}
+
+func synthTwice(t *testing.T, c *environments.Cluster) {
 	var first []byte
-	for i := range 3 {
+	for i := range 6 {
 		doc, err := Synth(c)
 		require.NoError(t, err)
 		b, err := doc.JSON()

@@ -153,7 +153,9 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 			return nil, err
 		}
 		f.Addons[ad.Name] = res
-		early = append(early, res)
+		// Wait for the addon itself, not its component: a dependency on a
+		// component means whichever of its children exist at that moment.
+		early = append(early, res.Addon)
 	}
 
 	ng := a.NodeGroup
@@ -186,7 +188,7 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		if AddonBeforeNodes(ad.Name) {
 			continue
 		}
-		res, err := addon(ad, []pulumi.Resource{group})
+		res, err := addon(ad, []pulumi.Resource{group.NodeGroup})
 		if err != nil {
 			return nil, err
 		}
