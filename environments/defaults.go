@@ -43,6 +43,8 @@ const (
 	DefaultExpireAfter       = "168h"
 	DefaultPlatformNamespace = "psk-system"
 	DefaultSSMPathPrefix     = "/eksplatform/{cluster}/"
+	DefaultParallel          = 4
+	DefaultGateTimeout       = "20m"
 )
 
 // DefaultCapacityTypes and DefaultInstanceCategories of a NodePool.
@@ -124,6 +126,13 @@ func applyDefaults(f *File) {
 		}
 	}
 	applyLayerDefaults(f)
+	if f.Rollout == nil {
+		f.Rollout = &RolloutSpec{}
+	}
+	defaultInt(&f.Rollout.Canary, 0)
+	defaultInt(&f.Rollout.Parallel, DefaultParallel)
+	defaultString(&f.Rollout.GateTimeout, DefaultGateTimeout)
+	defaultBool(&f.Rollout.EchoCheck, true)
 	if p := f.OIDCIdentityProvider; p != nil {
 		if p.Name == "" {
 			p.Name = DefaultOIDCName

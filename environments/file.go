@@ -36,6 +36,7 @@ type File struct {
 	Storage              *StorageSpec      `json:"storage,omitempty"`
 	Karpenter            *KarpenterSpec    `json:"karpenter,omitempty"`
 	Operators            *OperatorsSpec    `json:"operators,omitempty"`
+	Rollout              *RolloutSpec      `json:"rollout,omitempty"`
 	// Charts overrides the repository, chart or version of the Helm charts
 	// the layers install (data/charts.json holds the defaults).
 	Charts   map[string]*ChartSpec `json:"charts,omitempty"`

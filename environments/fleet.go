@@ -1,6 +1,9 @@
 package environments
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
 
 // Fleet is every role of an environments directory, loaded, defaulted and
 // validated. Roles are in rollout order: by wave, then by name.
@@ -19,6 +22,19 @@ type Role struct {
 	EKSVersion  string
 	Ephemeral   bool
 	Clusters    []*Cluster
+	Rollout     Rollout
+}
+
+// Rollout is how the driver rolls a role out.
+type Rollout struct {
+	// Canary is how many of the role's first clusters go in a wave of their own.
+	Canary   int
+	Parallel int
+	// Bake is the role's declared bake time; BakeSet says whether it was declared.
+	Bake        time.Duration
+	BakeSet     bool
+	GateTimeout time.Duration
+	EchoCheck   bool
 }
 
 // Cluster is everything one stack needs, with role settings, cluster overrides
@@ -63,6 +79,8 @@ type Cluster struct {
 	Charts map[string]Chart
 	// EchoServerImage is the container image of the echo-server.
 	EchoServerImage string
+	// Rollout is the role's rollout settings.
+	Rollout Rollout
 }
 
 // VPC is either created from CIDR or adopted by ID.

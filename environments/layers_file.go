@@ -128,3 +128,19 @@ type ChartSpec struct {
 	Chart      string `json:"chart,omitempty"`
 	Version    string `json:"version,omitempty"`
 }
+
+// RolloutSpec tells the driver how to roll this role out.
+type RolloutSpec struct {
+	// Canary puts the role's first N clusters in a wave of their own, before
+	// the rest of the role (cell-based rollout). Default 0.
+	Canary *int `json:"canary,omitempty"`
+	// Parallel is how many clusters of the role change at once. Default 4.
+	Parallel *int `json:"parallel,omitempty"`
+	// Bake is how long to wait after the role's wave passed its health gate
+	// before the next wave starts. Default: see the README's rollout rule.
+	Bake string `json:"bake,omitempty"`
+	// GateTimeout bounds the health gate after the wave. Default "20m".
+	GateTimeout string `json:"gate_timeout,omitempty"`
+	// EchoCheck also calls the echo-server URL in the gate. Default true.
+	EchoCheck *bool `json:"echo_check,omitempty"`
+}

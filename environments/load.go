@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // SchemaFile is the JSON Schema beside the role files; Load skips it.
@@ -151,6 +152,7 @@ func resolve(path string, f *File) *Role {
 		Wave:        *f.Wave,
 		EKSVersion:  f.EKSVersion,
 		Ephemeral:   *f.Ephemeral,
+		Rollout:     resolveRollout(f.Rollout),
 	}
 	ng := f.ManagementNodeGroup
 	addons := make([]Addon, 0, len(f.Addons))
@@ -242,6 +244,7 @@ func resolve(path string, f *File) *Role {
 			Tags:              tags,
 		}
 		layers.applyTo(cluster, f, &cs)
+		cluster.Rollout = role.Rollout
 		role.Clusters = append(role.Clusters, cluster)
 	}
 	return role
@@ -348,4 +351,14 @@ func (l resolvedLayers) applyTo(c *Cluster, f *File, cs *ClusterSpec) {
 	c.Operators.ExternalSecrets.SSMPathPrefix = strings.ReplaceAll(l.operators.ExternalSecrets.SSMPathPrefix, "{cluster}", c.Name)
 	c.Charts = maps.Clone(l.charts)
 	c.EchoServerImage = Image("echo-server")
+}
+
+func resolveRollout(r *RolloutSpec) Rollout {
+	out := Rollout{Canary: *r.Canary, Parallel: *r.Parallel, EchoCheck: *r.EchoCheck}
+	out.GateTimeout, _ = time.ParseDuration(r.GateTimeout)
+	if r.Bake != "" {
+		out.Bake, _ = time.ParseDuration(r.Bake)
+		out.BakeSet = true
+	}
+	return out
 }

@@ -384,6 +384,18 @@ var badCorpus = []badCase{
 		schema: false,
 	},
 	{
+		name:   "canary as large as the role",
+		data:   edit(func(d map[string]any) { d["rollout"] = map[string]any{"canary": 2} }),
+		want:   []string{`environments/prod.json: rollout.canary: must be 0 (no canary) or fewer than the role's 2 cluster(s), got 2`},
+		schema: false,
+	},
+	{
+		name:   "bake that is not a duration",
+		data:   edit(func(d map[string]any) { d["rollout"] = map[string]any{"bake": "half an hour"} }),
+		want:   []string{`environments/prod.json: rollout.bake: must be a duration like "30m" or "0s", got "half an hour"`},
+		schema: true,
+	},
+	{
 		name:   "duplicate JSON key",
 		data:   raw(strings.Replace(baseRole, `"wave": 3,`, `"wave": 3, "wave": 4,`, 1)),
 		want:   []string{`environments/prod.json: wave: duplicate key: each key may appear once in an object`},

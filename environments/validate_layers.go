@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 var (
@@ -66,6 +67,7 @@ func validateLayers(c *collector, f *File) {
 	}
 
 	validateKarpenter(c, f.Karpenter)
+	validateRollout(c, f.Rollout, len(f.Clusters))
 
 	o := f.Operators
 	if !dnsLabelRe.MatchString(o.PlatformNamespace) || strings.HasPrefix(o.PlatformNamespace, "kube-") {
@@ -215,3 +217,20 @@ func validateKarpenter(c *collector, k *KarpenterSpec) {
 func validDuration(s string) bool { return s != "" && durationRe.MatchString(s) }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+func validateRollout(c *collector, r *RolloutSpec, clusters int) {
+	if *r.Canary < 0 || (*r.Canary > 0 && *r.Canary >= clusters) {
+		c.add("rollout.canary", "must be 0 (no canary) or fewer than the role's %d cluster(s), got %d", clusters, *r.Canary)
+	}
+	if *r.Parallel < 1 || *r.Parallel > 64 {
+		c.add("rollout.parallel", "must be between 1 and 64, got %d", *r.Parallel)
+	}
+	if r.Bake != "" {
+		if d, err := time.ParseDuration(r.Bake); err != nil || d < 0 || !durationRe.MatchString(r.Bake) {
+			c.add("rollout.bake", "must be a duration like \"30m\" or \"0s\", got %q", r.Bake)
+		}
+	}
+	if d, err := time.ParseDuration(r.GateTimeout); err != nil || d <= 0 || !durationRe.MatchString(r.GateTimeout) {
+		c.add("rollout.gate_timeout", "must be a positive duration like \"20m\", got %q", r.GateTimeout)
+	}
+}

@@ -1,0 +1,371 @@
+package automation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func threeRoles(t *testing.T) *Plan {
+	t.Helper()
+	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 2}, role{name: "nonprod", wave: 1, clusters: 2}, role{name: "prod", wave: 2, clusters: 2})
+	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	require.NoError(t, err)
+	return plan
+}
+
+type harness struct {
+	f      *fakeBackend
+	gate   *recordingGate
+	sleep  *recordingSleep
+	driver *Driver
+	log    *strings.Builder
+}
+
+func newHarness() *harness {
+	f := newFake()
+	h := &harness{f: f, gate: &recordingGate{f: f, fail: map[string]error{}}, sleep: &recordingSleep{f: f}, log: &strings.Builder{}}
+	h.driver = &Driver{Backend: f, Gate: h.gate, Sleep: h.sleep.Sleep, Log: h.log}
+	return h
+}
+
+func TestUpRunsWavesInOrderWithGatesAndBakes(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	plan := threeRoles(t)
+	rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	require.NoError(t, err)
+	assert.Equal(t, StatusSucceeded, rep.Outcome)
+
+	ups := h.f.ops("up")
+	require.Len(t, ups, 6)
+	waveOf := map[string]int{"sandbox": 0, "nonprod": 1, "prod": 2}
+	gates := h.f.ops("gate")
+	bakes := h.f.ops("bake")
+	require.Len(t, gates, 6)
+	require.Len(t, bakes, 2, "no bake after the last wave")
+	for _, later := range ups {
+		for _, earlier := range ups {
+			we, wl := waveOf[strings.Split(earlier.cluster, "-")[0]], waveOf[strings.Split(later.cluster, "-")[0]]
+			if we < wl {
+				assert.Less(t, earlier.end, later.start, "%s (wave %d) ends before %s (wave %d) starts", earlier.cluster, we, later.cluster, wl)
+			}
+		}
+		w := waveOf[strings.Split(later.cluster, "-")[0]]
+		if w > 0 {
+			assert.Less(t, bakes[w-1].end, later.start, "the bake of wave %d ends before %s starts", w-1, later.cluster)
+			for _, g := range gates {
+				if waveOf[strings.Split(g.cluster, "-")[0]] == w-1 {
+					assert.Less(t, g.end, later.start, "the gate of %s ends before %s starts", g.cluster, later.cluster)
+				}
+			}
+		}
+	}
+	// Every up is preceded by its own preview (the protected-kind check).
+	previews := h.f.ops("preview")
+	assert.Len(t, previews, 6)
+	for _, w := range rep.Waves {
+		assert.Equal(t, "passed", w.Gate, w.Label)
+	}
+}
+
+func TestMaximumConcurrencyIsTheLimit(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	h.f.delay = 15 * time.Millisecond
+	fleet := fleetOf(t, role{name: "big", wave: 0, clusters: 10, extra: `"rollout": {"parallel": 3}`})
+	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 3, plan.Waves[0].Parallel)
+	_, err = h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	require.NoError(t, err)
+	assert.Equal(t, 3, h.f.maxRunning, "never more than the limit, and the limit is reached")
+
+	h2 := newHarness()
+	h2.f.delay = 15 * time.Millisecond
+	plan, err = NewPlan(fleet, Selection{}, PlanOptions{Parallel: 5})
+	require.NoError(t, err)
+	_, err = h2.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	require.NoError(t, err)
+	assert.Equal(t, 5, h2.f.maxRunning, "--parallel overrides the environment")
+}
+
+func TestBakeRule(t *testing.T) {
+	t.Parallel()
+	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1}, role{name: "preview", wave: 1, clusters: 1},
+		role{name: "nonprod", wave: 2, clusters: 4}, role{name: "prod", wave: 3, clusters: 4, extra: `"rollout": {"canary": 1}`})
+	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	require.NoError(t, err)
+	var bakes []time.Duration
+	var labels []string
+	for _, w := range plan.Waves {
+		bakes = append(bakes, w.Bake)
+		labels = append(labels, w.Label())
+	}
+	assert.Equal(t, []string{"wave 0", "wave 1", "wave 2", "wave 3 (canary)", "wave 3"}, labels)
+	// 30m divided by the clusters rolled so far (1, 2, 6, 7), at least 5m; none after the last wave.
+	assert.Equal(t, []time.Duration{30 * time.Minute, 15 * time.Minute, 5 * time.Minute, 5 * time.Minute, 0}, bakes)
+
+	declared := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1, extra: `"rollout": {"bake": "2h"}`}, role{name: "prod", wave: 1, clusters: 1})
+	plan, err = NewPlan(declared, Selection{}, PlanOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Hour, plan.Waves[0].Bake, "a role's declared bake wins over the rule")
+
+	zero := time.Duration(0)
+	plan, err = NewPlan(declared, Selection{}, PlanOptions{Bake: &zero})
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(0), plan.Waves[0].Bake, "--bake overrides everything")
+}
+
+func TestBakeIsHonoured(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1, extra: `"rollout": {"bake": "45m"}`}, role{name: "prod", wave: 1, clusters: 1})
+	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	require.NoError(t, err)
+	rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{45 * time.Minute}, h.sleep.bakes)
+	assert.True(t, rep.Waves[0].Baked)
+	assert.Contains(t, h.log.String(), "[wave 0] baking for 45m0s")
+}
+
+func TestGateFailureStopsTheRollout(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	h.gate.fail["nonprod-02"] = errors.New("addon coredns DEGRADED")
+	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrGate)
+	assert.Contains(t, err.Error(), "addon coredns DEGRADED")
+	assert.Equal(t, StatusFailed, rep.Outcome)
+	assert.Equal(t, StatusFailed, rep.Waves[1].Gate)
+	assert.Equal(t, []string{"sandbox-01", "sandbox-02", "nonprod-01", "nonprod-02"}, sorted(h.f.clustersOf("up")), "prod never starts")
+	for _, c := range rep.Waves[2].Clusters {
+		assert.Equal(t, StatusNotRun, c.Status)
+	}
+	assert.Len(t, h.sleep.bakes, 1, "no bake after a failed gate")
+}
+
+func TestClusterFailureFinishesItsWaveAndStopsTheRollout(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	h.f.delay = 10 * time.Millisecond
+	h.f.fail["nonprod-01/up"] = errors.New("creating node group: AccessDenied")
+	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nonprod-01 (wave 1): creating node group: AccessDenied")
+	assert.Equal(t, StatusFailed, rep.Waves[1].Clusters[0].Status)
+	assert.Equal(t, StatusSucceeded, rep.Waves[1].Clusters[1].Status, "the other cluster of the wave finishes")
+	assert.Empty(t, rep.Waves[1].Gate, "no gate after a failed wave")
+	assert.NotContains(t, h.f.clustersOf("up"), "prod-01")
+	failed := rep.Failed()
+	require.Len(t, failed, 1)
+	assert.Equal(t, "nonprod-01", failed[0].Cluster)
+	assert.Equal(t, "creating node group: AccessDenied", failed[0].Reason)
+}
+
+func TestResumeFromAWave(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	plan, err := threeRoles(t).From(1)
+	require.NoError(t, err)
+	_, err = h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"nonprod-01", "nonprod-02", "prod-01", "prod-02"}, sorted(h.f.clustersOf("up")))
+	_, err = threeRoles(t).From(7)
+	assert.EqualError(t, err, "no wave 7 or later in this plan; its waves are 0, 1, 2")
+}
+
+func TestDestroyRunsInReverseWaveOrder(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	for _, c := range []string{"sandbox-01", "sandbox-02", "nonprod-01", "nonprod-02", "prod-01", "prod-02"} {
+		h.f.state[c] = []StateResource{{URN: "urn:" + c}}
+	}
+	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 2, extra: `"rollout": {"parallel": 1}`},
+		role{name: "nonprod", wave: 1, clusters: 2, extra: `"rollout": {"parallel": 1}`}, role{name: "prod", wave: 2, clusters: 2, extra: `"rollout": {"parallel": 1}`})
+	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	require.NoError(t, err)
+	rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: OpDestroy})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"prod-02", "prod-01", "nonprod-02", "nonprod-01", "sandbox-02", "sandbox-01"}, h.f.clustersOf("destroy"))
+	assert.Equal(t, "sandbox-01", rep.Waves[0].Clusters[0].Cluster, "the report keeps plan order")
+	assert.Empty(t, h.f.ops("gate"))
+	assert.Empty(t, h.sleep.bakes)
+}
+
+func TestCanaryWaveRunsFirst(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	fleet := fleetOf(t, role{name: "prod", wave: 0, clusters: 3, extra: `"rollout": {"canary": 1}`})
+	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	require.NoError(t, err)
+	require.Len(t, plan.Waves, 2)
+	assert.Equal(t, "wave 0 (canary)", plan.Waves[0].Label())
+	assert.Equal(t, []string{"prod-01"}, names(plan.Waves[0]))
+	assert.Equal(t, []string{"prod-02", "prod-03"}, names(plan.Waves[1]))
+	_, err = h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	require.NoError(t, err)
+	ups := h.f.ops("up")
+	canary := ups[0]
+	require.Equal(t, "prod-01", canary.cluster)
+	for _, u := range ups[1:] {
+		assert.Less(t, canary.end, u.start, "the canary finishes before %s starts", u.cluster)
+	}
+}
+
+func TestRefreshSkipsNewClusters(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	h.f.state["sandbox-01"] = []StateResource{{URN: "urn:a"}}
+	h.f.state["nonprod-02"] = nil // a stack that holds nothing yet
+	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpRefresh})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sandbox-01"}, h.f.clustersOf("refresh"))
+	assert.Equal(t, StatusSkipped, rep.Waves[1].Clusters[1].Status)
+	assert.Equal(t, "new cluster: the backend holds nothing to refresh", rep.Waves[1].Clusters[1].Reason)
+	assert.Empty(t, h.f.ops("gate"), "refresh has no gate")
+}
+
+func TestUpRefusesProtectedReplacementsUnlessAllowed(t *testing.T) {
+	t.Parallel()
+	urn := "urn:pulumi:sandbox-01::eksplatform::eksplatform:storage:EFS$aws:efs/fileSystem:FileSystem::sandbox-01-efs"
+	h := newHarness()
+	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
+	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	require.ErrorIs(t, err, ErrProtected)
+	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "replace "+urn+" (EFS file system)")
+	assert.NotContains(t, h.f.clustersOf("up"), "sandbox-01", "nothing is applied")
+
+	h = newHarness()
+	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
+	_, err = h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp, AllowReplace: []string{urn}})
+	require.NoError(t, err)
+	assert.Contains(t, h.f.clustersOf("up"), "sandbox-01")
+}
+
+func TestManagementNodeRefreshOnlyOnExistingClusters(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	ng := "urn:pulumi:sandbox-01::eksplatform::eksplatform:foundation:Foundation$eksplatform:foundation:ManagementNodeGroup$aws:eks/nodeGroup:NodeGroup::sandbox-01-mng"
+	h.f.state["sandbox-01"] = []StateResource{{URN: ng, Type: "aws:eks/nodeGroup:NodeGroup",
+		Parent: "urn:pulumi:sandbox-01::eksplatform::eksplatform:foundation:Foundation$eksplatform:foundation:ManagementNodeGroup::sandbox-01-mng"}}
+	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp, RefreshManagementNodes: true})
+	require.NoError(t, err, "a protected node group replacement it asked for itself is allowed")
+	for _, c := range h.f.ops("up") {
+		if c.cluster == "sandbox-01" {
+			assert.Equal(t, []string{ng}, c.replace)
+		} else {
+			assert.Empty(t, c.replace, c.cluster)
+		}
+	}
+	assert.Equal(t, []string{"management node refresh: replacing " + ng}, rep.Waves[0].Clusters[0].Notes)
+	assert.Equal(t, []string{"management node refresh skipped: the cluster does not exist yet"}, rep.Waves[0].Clusters[1].Notes)
+	assert.Equal(t, StatusSucceeded, rep.Waves[0].Clusters[1].Status, "never an error")
+}
+
+func TestCancelDuringBake(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.sleep.cancel = cancel
+	rep, err := h.driver.Run(ctx, threeRoles(t), RunOptions{Op: OpUp})
+	require.ErrorIs(t, err, ErrCancelled)
+	assert.Equal(t, StatusCancelled, rep.Outcome)
+	assert.False(t, rep.Waves[0].Baked)
+	assert.Equal(t, []string{"sandbox-01", "sandbox-02"}, sorted(h.f.clustersOf("up")))
+}
+
+func TestCancelDuringAnOperation(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	h.f.block = true
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for len(h.f.ops("preview")) < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	rep, err := h.driver.Run(ctx, threeRoles(t), RunOptions{Op: OpUp})
+	require.ErrorIs(t, err, ErrCancelled)
+	assert.Equal(t, StatusCancelled, rep.Outcome)
+	for _, c := range rep.Waves[0].Clusters {
+		assert.Equal(t, StatusCancelled, c.Status)
+	}
+	assert.Equal(t, StatusNotRun, rep.Waves[1].Clusters[0].Status)
+}
+
+func TestLockedStackIsReportedNotRetried(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	h.f.fail["sandbox-01/preview"] = fmt.Errorf("stack sandbox-01: %w", ErrLocked)
+	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	require.Error(t, err)
+	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "locked by another update")
+	assert.Len(t, h.f.ops("preview"), 2, "one attempt per cluster: no retry storm")
+}
+
+func TestPreviewRunsEveryClusterAndKeepsGoing(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	h.f.delay = 10 * time.Millisecond
+	h.f.fail["sandbox-01/preview"] = errors.New("no credentials")
+	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpPreview, Parallel: 6})
+	require.Error(t, err)
+	assert.Len(t, h.f.ops("preview"), 6, "a failed preview does not stop the others")
+	assert.Equal(t, 6, h.f.maxRunning, "previews ignore waves")
+	assert.Empty(t, h.f.ops("up"))
+	assert.Empty(t, h.f.ops("gate"))
+	assert.Equal(t, StatusFailed, rep.Waves[0].Clusters[0].Status)
+	assert.Equal(t, StatusSucceeded, rep.Waves[2].Clusters[1].Status)
+}
+
+func TestSelectionErrors(t *testing.T) {
+	t.Parallel()
+	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1})
+	_, err := NewPlan(fleet, Selection{Roles: []string{"qa"}}, PlanOptions{})
+	assert.EqualError(t, err, `unknown role "qa"; roles: sandbox`)
+	_, err = NewPlan(fleet, Selection{Clusters: []string{"x"}}, PlanOptions{})
+	assert.EqualError(t, err, `unknown cluster "x"; clusters: sandbox-01`)
+	plan, err := NewPlan(fleet, Selection{Clusters: []string{"sandbox-01"}}, PlanOptions{})
+	require.NoError(t, err)
+	assert.Len(t, plan.Clusters(), 1)
+}
+
+func names(w Wave) []string {
+	var out []string
+	for _, c := range w.Clusters {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func sorted(xs []string) []string {
+	out := append([]string(nil), xs...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if order(out[j]) < order(out[i]) {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func order(name string) string {
+	for i, prefix := range []string{"sandbox", "nonprod", "prod"} {
+		if strings.HasPrefix(name, prefix) {
+			return fmt.Sprint(i) + name
+		}
+	}
+	return name
+}

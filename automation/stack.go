@@ -1,0 +1,124 @@
+package automation
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/eksplatform/eksplatform/environments"
+)
+
+// Operation is what the driver does to each stack.
+type Operation string
+
+// The operations of the driver.
+const (
+	OpPreview Operation = "preview"
+	OpUp      Operation = "up"
+	OpRefresh Operation = "refresh"
+	OpDestroy Operation = "destroy"
+)
+
+// Change kinds, as the report counts them.
+const (
+	KindCreate  = "create"
+	KindUpdate  = "update"
+	KindReplace = "replace"
+	KindDelete  = "delete"
+)
+
+// Change is one resource the operation creates, updates, replaces or deletes.
+type Change struct {
+	URN  string `json:"urn"`
+	Type string `json:"type"`
+	// Kind is create, update, replace or delete.
+	Kind string `json:"kind"`
+	// Diffs are the changed properties, with how each changes ("update",
+	// "add", "delete", "add-replace", ...), secrets never included.
+	Diffs map[string]string `json:"diffs,omitempty"`
+}
+
+// Result is what one stack operation did or would do.
+type Result struct {
+	Changes []Change `json:"changes"`
+	// Counts are changes by kind.
+	Counts map[string]int `json:"counts"`
+	// Outputs are the stack outputs after an up (secrets as "[secret]").
+	Outputs map[string]any `json:"outputs,omitempty"`
+}
+
+// CountsOf tallies changes by kind.
+func CountsOf(changes []Change) map[string]int {
+	counts := map[string]int{}
+	for _, c := range changes {
+		counts[c.Kind]++
+	}
+	return counts
+}
+
+// PreviewOptions shape a preview.
+type PreviewOptions struct {
+	// Replace previews the replacement of these URNs.
+	Replace []string
+}
+
+// UpOptions shape an up.
+type UpOptions struct {
+	// Replace forces the replacement of these URNs (targeted replace).
+	Replace []string
+}
+
+// RefreshOptions shape a refresh.
+type RefreshOptions struct {
+	// ExpectNoChanges fails the refresh when the cloud drifted from state.
+	ExpectNoChanges bool
+}
+
+// StateResource is one resource the backend holds for a stack.
+type StateResource struct {
+	URN    string `json:"urn"`
+	Type   string `json:"type"`
+	Parent string `json:"parent,omitempty"`
+}
+
+// Stack is one cluster's stack, as the driver needs it.
+type Stack interface {
+	Name() string
+	Preview(ctx context.Context, opts PreviewOptions) (*Result, error)
+	Up(ctx context.Context, opts UpOptions) (*Result, error)
+	Refresh(ctx context.Context, opts RefreshOptions) (*Result, error)
+	Destroy(ctx context.Context) (*Result, error)
+	// Outputs are the stack's outputs, secrets as "[secret]".
+	Outputs(ctx context.Context) (map[string]any, error)
+	// Resources are what the backend's state holds.
+	Resources(ctx context.Context) ([]StateResource, error)
+}
+
+// StackSummary is what a backend knows of a stack without opening it.
+type StackSummary struct {
+	Name             string
+	LastUpdate       time.Time
+	UpdateInProgress bool
+	// ResourceCount is 0 for a stack that holds nothing yet.
+	ResourceCount int
+}
+
+// Backend opens the stacks of clusters.
+type Backend interface {
+	// Open creates the cluster's stack if needed and selects it.
+	Open(ctx context.Context, c *environments.Cluster) (Stack, error)
+	// Stacks lists the stacks the backend holds, by name.
+	Stacks(ctx context.Context) (map[string]StackSummary, error)
+}
+
+// Errors the driver tells apart.
+var (
+	// ErrLocked means another update holds the stack.
+	ErrLocked = errors.New("stack is locked by another update")
+	// ErrCancelled means the run was interrupted.
+	ErrCancelled = errors.New("cancelled")
+	// ErrProtected means the plan replaces or deletes a protected kind.
+	ErrProtected = errors.New("refusing to replace or delete a protected resource")
+	// ErrGate means a health gate did not pass.
+	ErrGate = errors.New("health gate failed")
+)
