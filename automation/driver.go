@@ -469,7 +469,7 @@ func (d *Driver) gate(ctx context.Context, w Wave, wr *WaveResult) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w during the health gate of %s", ErrCancelled, w.Label())
 		}
-		return fmt.Errorf("%w after %s: %v", ErrGate, w.Label(), err)
+		return fmt.Errorf("%w after %s: %w", ErrGate, w.Label(), err)
 	}
 	wr.Gate = "passed"
 	return nil
