@@ -1,0 +1,115 @@
+package automation
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/blang/semver"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+)
+
+// Command runs the Pulumi CLI for the Automation API. Unlike the SDK's
+// runner, which kills the CLI ten seconds after its context is cancelled, it
+// sends the CLI one interrupt and then waits for it: the engine finishes the
+// steps in flight (an EKS update can take many minutes) and records them, so
+// the state stays valid.
+type Command struct {
+	path    string
+	version semver.Version
+}
+
+var _ auto.PulumiCommand = (*Command)(nil)
+
+// NewCommand checks the CLI at path and reads its version.
+func NewCommand(path string) (*Command, error) {
+	out, err := exec.Command(path, "version").Output()
+	if err != nil {
+		return nil, fmt.Errorf("running %s version: %w (run `make setup` to install the Pulumi CLI)", path, err)
+	}
+	v, err := semver.ParseTolerant(strings.TrimSpace(string(out)))
+	if err != nil {
+		return nil, fmt.Errorf("%s reports version %q, which is not a version: build it with its version stamped in (make setup)", path, strings.TrimSpace(string(out)))
+	}
+	if v.Major != 3 {
+		return nil, fmt.Errorf("%s is Pulumi %s; eksplatform needs Pulumi 3", path, v)
+	}
+	return &Command{path: path, version: v}, nil
+}
+
+// FindPulumi locates the CLI: $EKSPLATFORM_PULUMI, then bin/pulumi under
+// dir (what `make setup` installs), then PATH.
+func FindPulumi(dir string) (string, error) {
+	if p := os.Getenv("EKSPLATFORM_PULUMI"); p != "" {
+		return p, nil
+	}
+	local := filepath.Join(dir, "bin", "pulumi")
+	if st, err := os.Stat(local); err == nil && !st.IsDir() {
+		return local, nil
+	}
+	if p, err := exec.LookPath("pulumi"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("no Pulumi CLI: run `make setup` (it installs bin/pulumi), put pulumi on PATH or set EKSPLATFORM_PULUMI")
+}
+
+// Version is the CLI's version.
+func (c *Command) Version() semver.Version { return c.version }
+
+// Path is the CLI's path.
+func (c *Command) Path() string { return c.path }
+
+// Run runs the CLI non-interactively in workdir.
+func (c *Command) Run(ctx context.Context, workdir string, stdin io.Reader, additionalOutput, additionalErrorOutput []io.Writer,
+	additionalEnv []string, args ...string,
+) (string, string, int, error) {
+	if i := slices.Index(args, "--"); !slices.Contains(args, "--non-interactive") {
+		if i < 0 {
+			args = append(args, "--non-interactive")
+		} else {
+			args = slices.Insert(args, i, "--non-interactive")
+		}
+	}
+	cmd := exec.Command(c.path, args...) //nolint:gosec // the CLI and its arguments come from this program
+	cmd.Dir = workdir
+	env := append(os.Environ(), additionalEnv...)
+	env = append(env, "PULUMI_AUTOMATION_API=true", "PULUMI_SKIP_UPDATE_CHECK=true",
+		"PATH="+filepath.Dir(c.path)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = io.MultiWriter(append(additionalOutput, &stdout)...)
+	cmd.Stderr = io.MultiWriter(append(additionalErrorOutput, &stderr)...)
+	cmd.Stdin = stdin
+	if err := cmd.Start(); err != nil {
+		return "", "", -1, err
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = cmd.Process.Signal(os.Interrupt)
+		case <-done:
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	code := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		code = -1
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return stdout.String(), stderr.String(), code, err
+}

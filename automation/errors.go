@@ -1,0 +1,69 @@
+package automation
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+)
+
+// More errors the driver tells apart.
+var (
+	// ErrPlugins means provider plugins could not be installed.
+	ErrPlugins = errors.New("provider plugins are missing")
+	// ErrCredentials means AWS credentials are missing or invalid.
+	ErrCredentials = errors.New("AWS credentials are missing")
+)
+
+var (
+	pluginRe = regexp.MustCompile(`(?i)(failed to (download|install) plugin|could not (find|load|get) plugin|no resource plugin|plugin .* not found|error resolving plugin|get\.pulumi\.com)`)
+	credsRe  = regexp.MustCompile(`(?i)(no valid credential sources|NoCredentialProviders|failed to refresh cached credentials|unable to validate AWS credentials|ExpiredToken|InvalidClientTokenId|could not find default credentials|AccessDenied.*sts:AssumeRole)`)
+	errorRe  = regexp.MustCompile(`(?m)^\s*error: (.*)$`)
+)
+
+// explain turns an Automation API error into one that says what went wrong
+// with the stack and what to do, keeping the cause for errors.Is.
+func explain(stack string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if auto.IsConcurrentUpdateError(err) {
+		return fmt.Errorf("stack %s: %w: another eksplatform or pulumi run is changing it. Wait for that run to end; "+
+			"if it died, release the lock (`pulumi cancel -s %s` on Pulumi Cloud; on a file or S3 backend remove "+
+			".pulumi/locks/*/eksplatform/%s/ under the backend) and run again", stack, ErrLocked, stack, stack)
+	}
+	text := err.Error()
+	if pluginRe.MatchString(text) {
+		return fmt.Errorf("stack %s: %w: %s. The engine downloads the aws, eks and kubernetes plugins from get.pulumi.com on "+
+			"first use; where that is unreachable, install them beforehand (pulumi plugin install resource aws 6.83.0, "+
+			"eks 2.8.1, kubernetes 4.23.0) or point PULUMI_HOME at a directory that has them", stack, ErrPlugins, firstError(text))
+	}
+	if credsRe.MatchString(text) {
+		return fmt.Errorf("stack %s: %w: %s. Give the run credentials for the cluster's account (AWS_PROFILE, "+
+			"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a CI role) or set deploy_role_arn in the environment file",
+			stack, ErrCredentials, firstError(text))
+	}
+	return fmt.Errorf("stack %s: %s: %w", stack, firstError(text), err)
+}
+
+// firstError picks the engine's "error:" lines out of CLI output, which is
+// far more readable than the whole of it.
+func firstError(text string) string {
+	var lines []string
+	for _, m := range errorRe.FindAllStringSubmatch(text, -1) {
+		line := strings.TrimSpace(m[1])
+		if line != "" && !strings.HasPrefix(line, "update failed") && !strings.HasPrefix(line, "preview failed") {
+			lines = append(lines, line)
+		}
+		if len(lines) == 3 {
+			break
+		}
+	}
+	if len(lines) == 0 {
+		first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+		return first
+	}
+	return strings.Join(lines, "; ")
+}

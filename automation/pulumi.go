@@ -1,0 +1,358 @@
+package automation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/environments"
+)
+
+// ProjectName is the Pulumi project of every cluster stack.
+const ProjectName = "eksplatform"
+
+// PulumiOptions configure the Automation API backend.
+type PulumiOptions struct {
+	// BackendURL is where state lives: file://..., s3://..., or Pulumi Cloud.
+	BackendURL string
+	// SecretsProvider encrypts stack secrets: "passphrase" (the passphrase
+	// comes from PULUMI_CONFIG_PASSPHRASE) or e.g. "awskms://alias/pulumi?region=us-east-2".
+	SecretsProvider string
+	// Command is the Pulumi CLI.
+	Command *Command
+	// Program is each cluster's inline program (stacks.Cluster in production).
+	Program func(c *environments.Cluster) pulumi.RunFunc
+	// PulumiHome overrides ~/.pulumi (plugins, workspace settings) when set.
+	PulumiHome string
+	// Env are extra environment variables for the CLI.
+	Env map[string]string
+}
+
+// PulumiBackend opens cluster stacks as Automation API inline-program stacks.
+type PulumiBackend struct {
+	opts PulumiOptions
+}
+
+var _ Backend = (*PulumiBackend)(nil)
+
+// NewPulumiBackend checks the options.
+func NewPulumiBackend(opts PulumiOptions) (*PulumiBackend, error) {
+	switch {
+	case opts.BackendURL == "":
+		return nil, fmt.Errorf("a backend URL is required (file://, s3:// or https://)")
+	case opts.Command == nil:
+		return nil, fmt.Errorf("a Pulumi CLI is required")
+	case opts.Program == nil:
+		return nil, fmt.Errorf("a program is required")
+	}
+	if opts.SecretsProvider == "" {
+		opts.SecretsProvider = "passphrase"
+	}
+	return &PulumiBackend{opts: opts}, nil
+}
+
+func (b *PulumiBackend) workspaceOptions() []auto.LocalWorkspaceOption {
+	opts := []auto.LocalWorkspaceOption{
+		auto.Project(workspace.Project{
+			Name:    tokens.PackageName(ProjectName),
+			Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: b.opts.BackendURL},
+		}),
+		auto.SecretsProvider(b.opts.SecretsProvider),
+		auto.Pulumi(b.opts.Command),
+	}
+	if len(b.opts.Env) > 0 {
+		opts = append(opts, auto.EnvVars(b.opts.Env))
+	}
+	if b.opts.PulumiHome != "" {
+		opts = append(opts, auto.PulumiHome(b.opts.PulumiHome))
+	}
+	return opts
+}
+
+// Open creates or selects the cluster's stack, with its inline program.
+func (b *PulumiBackend) Open(ctx context.Context, c *environments.Cluster) (Stack, error) {
+	s, err := auto.UpsertStackInlineSource(ctx, c.Name, ProjectName, b.opts.Program(c), b.workspaceOptions()...)
+	if err != nil {
+		return nil, explain(c.Name, err)
+	}
+	return &pulumiStack{name: c.Name, stack: s}, nil
+}
+
+// Stacks lists the backend's stacks of the project.
+func (b *PulumiBackend) Stacks(ctx context.Context) (map[string]StackSummary, error) {
+	ws, err := auto.NewLocalWorkspace(ctx, b.workspaceOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("opening the workspace of %s: %w", b.opts.BackendURL, err)
+	}
+	list, err := ws.ListStacks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the stacks of %s: %w", b.opts.BackendURL, err)
+	}
+	out := map[string]StackSummary{}
+	for _, s := range list {
+		sum := StackSummary{Name: s.Name, UpdateInProgress: s.UpdateInProgress}
+		if s.ResourceCount != nil {
+			sum.ResourceCount = *s.ResourceCount
+		}
+		if t, err := time.Parse(time.RFC3339, s.LastUpdate); err == nil {
+			sum.LastUpdate = t
+		}
+		out[s.Name] = sum
+	}
+	return out, nil
+}
+
+type pulumiStack struct {
+	name  string
+	stack auto.Stack
+}
+
+func (s *pulumiStack) Name() string { return s.name }
+
+func (s *pulumiStack) Preview(ctx context.Context, o PreviewOptions) (*Result, error) {
+	c := newCollector()
+	opts := []optpreview.Option{optpreview.EventStreams(c.events)}
+	if len(o.Replace) > 0 {
+		opts = append(opts, optpreview.Replace(o.Replace))
+	}
+	_, err := s.stack.Preview(ctx, opts...)
+	return c.result(), explain(s.name, err)
+}
+
+func (s *pulumiStack) Up(ctx context.Context, o UpOptions) (*Result, error) {
+	c := newCollector()
+	opts := []optup.Option{optup.EventStreams(c.events)}
+	if len(o.Replace) > 0 {
+		opts = append(opts, optup.Replace(o.Replace))
+	}
+	_, err := s.stack.Up(ctx, opts...)
+	return c.result(), explain(s.name, err)
+}
+
+func (s *pulumiStack) Refresh(ctx context.Context, o RefreshOptions) (*Result, error) {
+	c := newCollector()
+	opts := []optrefresh.Option{optrefresh.EventStreams(c.events)}
+	if o.ExpectNoChanges {
+		opts = append(opts, optrefresh.ExpectNoChanges())
+	}
+	_, err := s.stack.Refresh(ctx, opts...)
+	return c.result(), explain(s.name, err)
+}
+
+func (s *pulumiStack) Destroy(ctx context.Context) (*Result, error) {
+	c := newCollector()
+	_, err := s.stack.Destroy(ctx, optdestroy.EventStreams(c.events))
+	return c.result(), explain(s.name, err)
+}
+
+func (s *pulumiStack) Outputs(ctx context.Context) (map[string]any, error) {
+	outs, err := s.stack.Outputs(ctx)
+	if err != nil {
+		return nil, explain(s.name, err)
+	}
+	out := make(map[string]any, len(outs))
+	for k, v := range outs {
+		if v.Secret {
+			out[k] = SecretPlaceholder
+			continue
+		}
+		out[k] = v.Value
+	}
+	return out, nil
+}
+
+func (s *pulumiStack) Resources(ctx context.Context) ([]StateResource, error) {
+	dep, err := s.stack.Export(ctx)
+	if err != nil {
+		return nil, explain(s.name, err)
+	}
+	return ParseDeployment(dep)
+}
+
+// ParseDeployment reads the resources of an exported stack.
+func ParseDeployment(dep apitype.UntypedDeployment) ([]StateResource, error) {
+	var d struct {
+		Resources []StateResource `json:"resources"`
+	}
+	if len(dep.Deployment) == 0 {
+		return nil, nil
+	}
+	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+		return nil, fmt.Errorf("the exported state does not parse: %w", err)
+	}
+	return d.Resources, nil
+}
+
+// SecretPlaceholder replaces secret values in results and reports.
+const SecretPlaceholder = "[secret]"
+
+// secretSig is the key the engine marks secret values with.
+const secretSig = "4dabf18193072939515e22adb298388d"
+
+// collector turns the engine's event stream into changes.
+type collector struct {
+	mu      sync.Mutex
+	events  chan events.EngineEvent
+	done    chan struct{}
+	changes map[string]*Change
+	counts  map[string]int
+}
+
+func newCollector() *collector {
+	c := &collector{events: make(chan events.EngineEvent), done: make(chan struct{}), changes: map[string]*Change{}}
+	go func() {
+		defer close(c.done)
+		for e := range c.events {
+			c.mu.Lock()
+			c.add(e)
+			c.mu.Unlock()
+		}
+	}()
+	return c
+}
+
+// rank orders change kinds so one URN ends with its strongest kind.
+var rank = map[string]int{KindCreate: 1, KindUpdate: 2, KindDelete: 3, KindReplace: 4}
+
+func kindOf(op apitype.OpType) string {
+	switch op {
+	case apitype.OpCreate, apitype.OpImport:
+		return KindCreate
+	case apitype.OpUpdate:
+		return KindUpdate
+	case apitype.OpReplace, apitype.OpCreateReplacement, apitype.OpDeleteReplaced, apitype.OpDiscardReplaced, apitype.OpImportReplacement:
+		return KindReplace
+	case apitype.OpDelete, apitype.OpReadDiscard:
+		return KindDelete
+	}
+	return ""
+}
+
+func (c *collector) add(e events.EngineEvent) {
+	var m *apitype.StepEventMetadata
+	switch {
+	case e.ResourcePreEvent != nil:
+		m = &e.ResourcePreEvent.Metadata
+	case e.ResOutputsEvent != nil:
+		m = &e.ResOutputsEvent.Metadata
+	case e.SummaryEvent != nil:
+		c.counts = map[string]int{}
+		for op, n := range e.SummaryEvent.ResourceChanges {
+			if k := kindOf(op); k != "" {
+				c.counts[k] += n
+			}
+		}
+		return
+	default:
+		return
+	}
+	kind := kindOf(m.Op)
+	if kind == "" || m.Type == "pulumi:pulumi:Stack" {
+		return
+	}
+	ch, ok := c.changes[m.URN]
+	if !ok {
+		ch = &Change{URN: m.URN, Type: m.Type, Kind: kind}
+		c.changes[m.URN] = ch
+	}
+	if rank[kind] > rank[ch.Kind] {
+		ch.Kind = kind
+	}
+	for path, d := range m.DetailedDiff {
+		if ch.Diffs == nil {
+			ch.Diffs = map[string]string{}
+		}
+		ch.Diffs[path] = describeDiff(string(d.Kind), m, path)
+	}
+	if len(m.DetailedDiff) == 0 {
+		for _, k := range m.Diffs {
+			if ch.Diffs == nil {
+				ch.Diffs = map[string]string{}
+			}
+			if _, seen := ch.Diffs[k]; !seen {
+				ch.Diffs[k] = describeDiff("update", m, k)
+			}
+		}
+	}
+}
+
+// describeDiff says how a property changes, with old and new values when they
+// are plain and short; secrets never appear.
+func describeDiff(kind string, m *apitype.StepEventMetadata, path string) string {
+	top, _, _ := strings.Cut(path, ".")
+	top, _, _ = strings.Cut(top, "[")
+	var oldV, newV any
+	if m.Old != nil {
+		oldV = m.Old.Inputs[top]
+	}
+	if m.New != nil {
+		newV = m.New.Inputs[top]
+	}
+	if top != path || !plain(oldV) || !plain(newV) {
+		return kind
+	}
+	return fmt.Sprintf("%s: %s → %s", kind, show(oldV), show(newV))
+}
+
+func plain(v any) bool {
+	switch v.(type) {
+	case nil, string, float64, bool:
+		return true
+	}
+	return false
+}
+
+func show(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "(none)"
+	case string:
+		if x == SecretPlaceholder || strings.Contains(x, secretSig) {
+			return SecretPlaceholder
+		}
+		if len(x) > 60 {
+			return fmt.Sprintf("%q…", x[:57])
+		}
+		return fmt.Sprintf("%q", x)
+	}
+	return fmt.Sprint(v)
+}
+
+// result waits for the stream to end and sorts the changes by URN. The
+// Automation API closes the stream when an operation streamed events, but not
+// when the CLI failed before it started one (a locked stack), so after the
+// operation has returned the wait is bounded.
+func (c *collector) result() *Result {
+	select {
+	case <-c.done:
+	case <-time.After(2 * time.Second):
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := &Result{Changes: []Change{}}
+	for _, ch := range c.changes {
+		r.Changes = append(r.Changes, *ch)
+	}
+	sort.Slice(r.Changes, func(i, j int) bool { return r.Changes[i].URN < r.Changes[j].URN })
+	r.Counts = CountsOf(r.Changes)
+	if c.counts != nil && len(r.Changes) == 0 {
+		r.Counts = c.counts
+	}
+	return r
+}
