@@ -44,15 +44,20 @@ func NewCommand(path string) (*Command, error) {
 	return &Command{path: path, version: v}, nil
 }
 
-// FindPulumi locates the CLI: $EKSPLATFORM_PULUMI, then bin/pulumi under
-// dir (what `make setup` installs), then PATH.
+// FindPulumi locates the CLI: $EKSPLATFORM_PULUMI, then bin/pulumi in dir
+// or the nearest parent that has one (what `make setup` installs), then PATH.
 func FindPulumi(dir string) (string, error) {
 	if p := os.Getenv("EKSPLATFORM_PULUMI"); p != "" {
 		return p, nil
 	}
-	local := filepath.Join(dir, "bin", "pulumi")
-	if st, err := os.Stat(local); err == nil && !st.IsDir() {
-		return local, nil
+	for d := dir; ; d = filepath.Dir(d) {
+		local := filepath.Join(d, "bin", "pulumi")
+		if st, err := os.Stat(local); err == nil && !st.IsDir() {
+			return local, nil
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
 	}
 	if p, err := exec.LookPath("pulumi"); err == nil {
 		return p, nil

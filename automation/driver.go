@@ -269,12 +269,28 @@ func (d *Driver) runWave(ctx context.Context, w Wave, results []ClusterResult, o
 // ClusterErrors is the failure of one or more clusters; errors.Is sees
 // through it to each cluster's error.
 type ClusterErrors struct {
-	lines []string
-	errs  []error
+	lines   []string
+	reasons []string
+	errs    []error
 }
 
 func (e *ClusterErrors) Error() string {
-	return fmt.Sprintf("%d cluster(s) failed: %s", len(e.lines), strings.Join(e.lines, "; "))
+	// Clusters that failed for the same reason (no plugins, no credentials)
+	// are named together, with the reason once.
+	var order []string
+	byReason := map[string][]string{}
+	for i, line := range e.lines {
+		reason := e.reasons[i]
+		if _, seen := byReason[reason]; !seen {
+			order = append(order, reason)
+		}
+		byReason[reason] = append(byReason[reason], strings.SplitN(line, ":", 2)[0])
+	}
+	parts := make([]string, len(order))
+	for i, reason := range order {
+		parts[i] = strings.Join(byReason[reason], ", ") + ": " + reason
+	}
+	return fmt.Sprintf("%d cluster(s) failed: %s", len(e.lines), strings.Join(parts, "; "))
 }
 
 // Unwrap returns each cluster's error.
@@ -288,6 +304,7 @@ func failures(ctx context.Context, rep *Report) error {
 			switch c.Status {
 			case StatusFailed:
 				failed.lines = append(failed.lines, fmt.Sprintf("%s (%s): %s", c.Cluster, w.Label, c.Reason))
+				failed.reasons = append(failed.reasons, strings.TrimPrefix(c.Reason, "stack "+c.Cluster+": "))
 				failed.errs = append(failed.errs, c.err)
 			case StatusCancelled:
 				cancelled = append(cancelled, c.Cluster)

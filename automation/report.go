@@ -108,6 +108,11 @@ func summary(rep *Report, title string) string {
 			}
 			cells := make([]string, len(kinds))
 			for i, k := range kinds {
+				// A failed or skipped operation's counts are partial: not shown.
+				if c.Status != StatusSucceeded {
+					cells[i] = "–"
+					continue
+				}
 				cells[i] = fmt.Sprint(counts[k])
 				total[k] += counts[k]
 			}

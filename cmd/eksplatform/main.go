@@ -65,7 +65,14 @@ one JSON file per cluster role. Each cluster is one Pulumi stack named after it.
 
 Without an AWS account:
   eksplatform validate            check every environment file
-  eksplatform synth --out DIR     write what every cluster declares, one JSON per cluster`,
+  eksplatform synth --out DIR     write what every cluster declares, one JSON per cluster
+
+With AWS credentials (state in --backend, default file://./.pulumi-state):
+  eksplatform preview --all --report-md report.md   the pull request report
+  eksplatform up --all --yes                        roll out wave by wave, gated and baked
+  eksplatform refresh --all --expect-no-changes     the drift check
+  eksplatform status                                what each cluster runs
+  eksplatform destroy --role sandbox --yes          ephemeral roles only`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -74,6 +81,7 @@ Without an AWS account:
 	root.PersistentFlags().StringVar(&opts.environments, "environments", "environments",
 		"directory of the environment files (<role>.json)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newValidateCommand(opts), newSynthCommand(opts))
+	root.AddCommand(newValidateCommand(opts), newSynthCommand(opts),
+		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts))
 	return root
 }

@@ -1,0 +1,530 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/automation/eksgate"
+	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/stacks"
+)
+
+// DefaultStateDir is the local state backend, under the working directory.
+const DefaultStateDir = ".pulumi-state"
+
+// backendOptions are the flags of every command that talks to state.
+type backendOptions struct {
+	backend         string
+	secretsProvider string
+}
+
+func addBackendFlags(cmd *cobra.Command, o *backendOptions) {
+	cmd.Flags().StringVar(&o.backend, "backend", "",
+		"state backend: file://DIR, s3://BUCKET/PREFIX or https://api.pulumi.com (default: $PULUMI_BACKEND_URL, else file://./"+DefaultStateDir+")")
+	cmd.Flags().StringVar(&o.secretsProvider, "secrets-provider", "",
+		`how stack secrets are encrypted: "passphrase" (default; the passphrase comes from $PULUMI_CONFIG_PASSPHRASE) or e.g. awskms://alias/pulumi?region=us-east-2`)
+}
+
+// selectOptions choose the clusters of a run.
+type selectOptions struct {
+	roles    []string
+	clusters []string
+	all      bool
+}
+
+func addSelectFlags(cmd *cobra.Command, o *selectOptions) {
+	cmd.Flags().StringSliceVar(&o.roles, "role", nil, "roles to run (repeatable)")
+	cmd.Flags().StringSliceVar(&o.clusters, "cluster", nil, "only these clusters (repeatable)")
+	cmd.Flags().BoolVar(&o.all, "all", false, "every cluster of every role")
+}
+
+func (o *selectOptions) selection() (automation.Selection, error) {
+	if !o.all && len(o.roles) == 0 && len(o.clusters) == 0 {
+		return automation.Selection{}, usageError{errors.New("choose the clusters: --role R (repeatable), --cluster C or --all")}
+	}
+	if o.all && (len(o.roles) > 0 || len(o.clusters) > 0) {
+		return automation.Selection{}, usageError{errors.New("--all runs every cluster; leave out --role and --cluster, or leave out --all")}
+	}
+	return automation.Selection{Roles: o.roles, Clusters: o.clusters}, nil
+}
+
+// resolveBackend applies the defaults: --backend, then $PULUMI_BACKEND_URL,
+// then file:// under the working directory (created on first use).
+func resolveBackend(o *backendOptions) (url, secrets string, err error) {
+	url = o.backend
+	if url == "" {
+		url = os.Getenv("PULUMI_BACKEND_URL")
+	}
+	if url == "" {
+		dir, err := filepath.Abs(DefaultStateDir)
+		if err != nil {
+			return "", "", err
+		}
+		url = "file://" + dir
+	}
+	if dir, ok := strings.CutPrefix(url, "file://"); ok {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", "", fmt.Errorf("creating the state directory %s: %w", dir, err)
+		}
+	}
+	secrets = o.secretsProvider
+	if secrets == "" {
+		secrets = "passphrase"
+	}
+	if secrets == "passphrase" {
+		_, hasPass := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE")
+		_, hasFile := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE_FILE")
+		if !hasPass && !hasFile {
+			return "", "", usageError{errors.New("PULUMI_CONFIG_PASSPHRASE is not set: the passphrase secrets provider encrypts each stack's " +
+				"secrets (the kubeconfig) with it. Export it (it is never printed), or use --secrets-provider awskms://...")}
+		}
+	}
+	return url, secrets, nil
+}
+
+// newBackend builds the Automation API backend that runs the real program.
+func newBackend(o *backendOptions) (*automation.PulumiBackend, string, error) {
+	url, secrets, err := resolveBackend(o)
+	if err != nil {
+		return nil, "", err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, "", err
+	}
+	path, err := automation.FindPulumi(wd)
+	if err != nil {
+		return nil, "", err
+	}
+	cmd, err := automation.NewCommand(path)
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := automation.NewPulumiBackend(automation.PulumiOptions{
+		BackendURL: url, SecretsProvider: secrets, Command: cmd, Program: stacks.Cluster,
+	})
+	return b, url, err
+}
+
+// interruptible returns a context cancelled by the first SIGINT or SIGTERM:
+// running operations are interrupted through the engine and awaited. A second
+// signal exits at once.
+func interruptible(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-signals:
+			fmt.Fprintf(stderr, "\n%s: interrupting the running operations and waiting for them to stop (the state stays valid); signal again to exit now\n", s)
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		if s, ok := <-signals; ok {
+			fmt.Fprintf(stderr, "%s again: exiting now; `pulumi cancel` or removing the stack lock may be needed\n", s)
+			os.Exit(130)
+		}
+	}()
+	return ctx, func() { signal.Stop(signals); cancel() }
+}
+
+// printPlan writes the waves of a plan.
+func printPlan(w io.Writer, op automation.Operation, plan *automation.Plan) {
+	fmt.Fprintf(w, "%s: %d cluster(s) in %d wave(s)\n", op, len(plan.Clusters()), len(plan.Waves))
+	for _, wave := range plan.Waves {
+		names := make([]string, len(wave.Clusters))
+		for i, c := range wave.Clusters {
+			names[i] = c.Name
+		}
+		bake := "no bake"
+		if wave.Bake > 0 {
+			bake = "bake " + wave.Bake.String()
+		}
+		fmt.Fprintf(w, "  %s (%s): %s — %d at a time, %s\n", wave.Label(), strings.Join(wave.Roles, ", "), strings.Join(names, ", "), wave.Parallel, bake)
+	}
+}
+
+// printTable writes the final table of a run.
+func printTable(w io.Writer, rep *automation.Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WAVE\tCLUSTER\tSTATUS\tDURATION\tCREATE\tUPDATE\tREPLACE\tDELETE\tNOTE")
+	for _, wave := range rep.Waves {
+		for _, c := range wave.Clusters {
+			var counts map[string]int
+			if c.Result != nil {
+				counts = c.Result.Counts
+			}
+			note := c.Reason
+			if note == "" && len(c.Notes) > 0 {
+				note = c.Notes[0]
+			}
+			if len(note) > 120 {
+				note = note[:119] + "…"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", wave.Label, c.Cluster, c.Status, c.Duration.Round(time.Second),
+				counts[automation.KindCreate], counts[automation.KindUpdate], counts[automation.KindReplace], counts[automation.KindDelete], note)
+		}
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "%s %s in %s\n", rep.Operation, rep.Outcome, rep.Finished.Sub(rep.Started).Round(time.Second))
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// runDriver loads the fleet, plans and runs one operation, printing the plan,
+// progress (to stderr) and the final table; it returns exit code 1 on failure.
+type driverRun struct {
+	g        *globalOptions
+	backend  backendOptions
+	sel      selectOptions
+	planOpts automation.PlanOptions
+	fromWave int
+	runOpts  automation.RunOptions
+	jsonOut  string
+	mdOut    string
+	gate     bool
+	// check refuses a plan before anything runs.
+	check func(plan *automation.Plan) error
+}
+
+func (r *driverRun) run(cmd *cobra.Command) error {
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	sel, err := r.sel.selection()
+	if err != nil {
+		return err
+	}
+	fleet, err := loadFleet(r.g.environments, errOut)
+	if err != nil {
+		return err
+	}
+	plan, err := automation.NewPlan(fleet, sel, r.planOpts)
+	if err != nil {
+		return usageError{err}
+	}
+	if r.fromWave > 0 {
+		if plan, err = plan.From(r.fromWave); err != nil {
+			return usageError{err}
+		}
+	}
+	if r.check != nil {
+		if err := r.check(plan); err != nil {
+			return err
+		}
+	}
+	backend, url, err := newBackend(&r.backend)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(errOut, "backend %s\n", redactURL(url))
+	printPlan(errOut, r.runOpts.Op, plan)
+	driver := &automation.Driver{Backend: backend, Log: errOut}
+	if r.gate {
+		driver.Gate = eksgate.New()
+	}
+	ctx, stop := interruptible(errOut)
+	defer stop()
+	rep, runErr := driver.Run(ctx, plan, r.runOpts)
+	printTable(out, rep)
+	if r.jsonOut != "" {
+		if err := writeJSON(r.jsonOut, rep); err != nil {
+			return err
+		}
+	}
+	if r.mdOut != "" {
+		md := automation.Markdown(rep, automation.MarkdownOptions{})
+		if err := writeFileAtomic(r.mdOut, []byte(md)); err != nil {
+			return err
+		}
+		fmt.Fprintf(errOut, "wrote %s (%d characters)\n", r.mdOut, len(md))
+	}
+	if runErr != nil {
+		fmt.Fprintln(errOut, "error:", runErr)
+		return exitError{1}
+	}
+	return nil
+}
+
+// redactURL hides credentials a backend URL might carry.
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i > 0 && strings.Contains(u[:i], "://") {
+		scheme, _, _ := strings.Cut(u, "://")
+		return scheme + "://…@" + u[i+1:]
+	}
+	return u
+}
+
+func newPreviewCommand(g *globalOptions) *cobra.Command {
+	r := &driverRun{g: g, runOpts: automation.RunOptions{Op: automation.OpPreview}}
+	cmd := &cobra.Command{
+		Use:   "preview (--role R ... | --cluster C ... | --all)",
+		Short: "Preview every selected cluster and write the pull request report",
+		Long: `Preview runs each selected cluster's preview through the Pulumi engine (in
+parallel; the report keeps wave order) and collects what would change.
+
+--report-md writes the pull request comment: the fleet summary, then warnings
+(replacements or deletions of EKS clusters, EFS file systems, KMS keys and
+node groups, and failures), then the changes of each cluster, kept under
+60 000 characters. --json writes the same as data.
+
+Needs AWS credentials for each cluster's account and the aws, eks and
+kubernetes provider plugins; without them each cluster fails with a message
+that says which is missing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return r.run(cmd) },
+	}
+	addSelectFlags(cmd, &r.sel)
+	addBackendFlags(cmd, &r.backend)
+	cmd.Flags().IntVar(&r.runOpts.Parallel, "parallel", 0, "previews at once (default: the largest parallelism of the waves)")
+	cmd.Flags().StringVar(&r.mdOut, "report-md", "", "write the markdown report for the pull request to this file")
+	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the report as JSON to this file")
+	return cmd
+}
+
+func newUpCommand(g *globalOptions) *cobra.Command {
+	r := &driverRun{g: g, gate: true, runOpts: automation.RunOptions{Op: automation.OpUp}}
+	var yes bool
+	var bake string
+	var noGate bool
+	cmd := &cobra.Command{
+		Use:   "up (--role R ... | --cluster C ... | --all) --yes",
+		Short: "Roll the selected clusters out, wave by wave",
+		Long: `Up applies the environment files to the selected clusters in waves: roles by
+wave number, a role's canary clusters first, clusters of a wave in parallel
+(--parallel, default from the environment files). After each wave every
+cluster must pass the health gate (EKS cluster ACTIVE at the target version,
+node groups ACTIVE without health issues, addons ACTIVE, the echo-server
+answering), then the wave bakes before the next one starts.
+
+A failed cluster fails its wave: the rest of the wave finishes, no later wave
+starts, the exit code is 1. --from-wave N resumes.
+
+Each cluster is previewed first: a replacement or deletion of an EKS cluster,
+EFS file system, KMS key or node group is refused unless --allow-replace
+names its URN.
+
+--refresh-management-nodes replaces the management node group of every
+cluster that already exists (its nodes roll); clusters that do not exist yet
+are created as usual and say so.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if bake != "" {
+				d, err := time.ParseDuration(bake)
+				if err != nil || d < 0 {
+					return usageError{fmt.Errorf("--bake must be a duration like 30m or 0s, got %q", bake)}
+				}
+				r.planOpts.Bake = &d
+			}
+			if noGate {
+				r.gate = false
+			}
+			r.check = func(plan *automation.Plan) error {
+				if !yes {
+					printPlan(cmd.ErrOrStderr(), automation.OpUp, plan)
+					return usageError{errors.New("up changes the clusters above; run again with --yes to apply (preview shows what would change)")}
+				}
+				return nil
+			}
+			return r.run(cmd)
+		},
+	}
+	addSelectFlags(cmd, &r.sel)
+	addBackendFlags(cmd, &r.backend)
+	cmd.Flags().BoolVar(&yes, "yes", false, "apply without asking (required)")
+	cmd.Flags().IntVar(&r.fromWave, "from-wave", 0, "resume from this wave number (as in the environment files)")
+	cmd.Flags().IntVar(&r.planOpts.Parallel, "parallel", 0, "clusters changed at once in a wave (default: the environment files' rollout.parallel, else 4)")
+	cmd.Flags().StringVar(&bake, "bake", "", "wait after each wave's gate, overriding the environment files (e.g. 10m, 0s)")
+	cmd.Flags().StringSliceVar(&r.runOpts.AllowReplace, "allow-replace", nil, "URN of a protected resource this run may replace or delete (repeatable)")
+	cmd.Flags().BoolVar(&r.runOpts.RefreshManagementNodes, "refresh-management-nodes", false, "replace the management node group of clusters that already exist")
+	cmd.Flags().BoolVar(&noGate, "skip-health-gate", false, "do not gate waves on EKS health (for clusters the gate cannot reach)")
+	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the run's report as JSON to this file")
+	return cmd
+}
+
+func newRefreshCommand(g *globalOptions) *cobra.Command {
+	r := &driverRun{g: g, runOpts: automation.RunOptions{Op: automation.OpRefresh}}
+	cmd := &cobra.Command{
+		Use:   "refresh (--role R ... | --cluster C ... | --all)",
+		Short: "Read the clusters' real state into the backend; --expect-no-changes fails on drift",
+		Long: `Refresh reads each selected cluster's resources from AWS and Kubernetes and
+updates the state. Clusters the backend holds nothing of are skipped.
+--expect-no-changes makes any drift a failure (for scheduled drift checks).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return r.run(cmd) },
+	}
+	addSelectFlags(cmd, &r.sel)
+	addBackendFlags(cmd, &r.backend)
+	cmd.Flags().BoolVar(&r.runOpts.ExpectNoChanges, "expect-no-changes", false, "fail when the real state drifted from the backend")
+	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the run's report as JSON to this file")
+	return cmd
+}
+
+func newDestroyCommand(g *globalOptions) *cobra.Command {
+	r := &driverRun{g: g, runOpts: automation.RunOptions{Op: automation.OpDestroy}}
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "destroy --role R --yes",
+		Short: "Delete every resource of an ephemeral role's clusters, last wave first",
+		Long: `Destroy deletes the clusters of one role. Only roles marked "ephemeral": true
+can be destroyed: other roles' clusters, KMS keys and file systems are
+protected, and a partial destroy would take away everything around them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(r.sel.roles) != 1 || len(r.sel.clusters) > 0 {
+				return usageError{errors.New("destroy takes exactly one --role")}
+			}
+			if !yes {
+				return usageError{fmt.Errorf("destroy deletes every resource of role %s; run again with --yes", r.sel.roles[0])}
+			}
+			r.check = func(plan *automation.Plan) error {
+				for _, c := range plan.Clusters() {
+					if !c.Ephemeral {
+						return usageError{fmt.Errorf("role %s is not ephemeral: its clusters, keys and file systems are protected. "+
+							"Set \"ephemeral\": true in %s (a reviewed change) before destroying it", c.Role, c.File)}
+					}
+				}
+				return nil
+			}
+			return r.run(cmd)
+		},
+	}
+	cmd.Flags().StringSliceVar(&r.sel.roles, "role", nil, "the role to destroy")
+	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the deletion (required)")
+	addBackendFlags(cmd, &r.backend)
+	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the run's report as JSON to this file")
+	return cmd
+}
+
+// clusterStatus is one row of `status`.
+type clusterStatus struct {
+	Cluster          string            `json:"cluster"`
+	Role             string            `json:"role"`
+	Wave             int               `json:"wave"`
+	Deployed         bool              `json:"deployed"`
+	LastUpdate       *time.Time        `json:"lastUpdate,omitempty"`
+	UpdateInProgress bool              `json:"updateInProgress"`
+	Resources        int               `json:"resources"`
+	Desired          string            `json:"desiredVersion"`
+	Kubernetes       string            `json:"kubernetesVersion,omitempty"`
+	NodeRelease      string            `json:"managementNodeGroupReleaseVersion,omitempty"`
+	Karpenter        string            `json:"karpenterVersion,omitempty"`
+	Addons           map[string]string `json:"addonVersions,omitempty"`
+	Error            string            `json:"error,omitempty"`
+}
+
+func newStatusCommand(g *globalOptions) *cobra.Command {
+	var o backendOptions
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--json]",
+		Short: "What the backend holds per cluster: last update and versions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fleet, err := loadFleet(g.environments, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			backend, _, err := newBackend(&o)
+			if err != nil {
+				return err
+			}
+			rows, err := fleetStatus(context.Background(), fleet, backend)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLUSTER\tROLE\tWAVE\tLAST UPDATE\tRESOURCES\tKUBERNETES\tDESIRED\tNODE AMI\tKARPENTER")
+			for _, r := range rows {
+				last := "never"
+				if r.LastUpdate != nil {
+					last = r.LastUpdate.UTC().Format(time.RFC3339)
+				}
+				if r.UpdateInProgress {
+					last += " (updating)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Cluster, r.Role, r.Wave, last, r.Resources,
+					dash(r.Kubernetes), r.Desired, dash(r.NodeRelease), dash(r.Karpenter))
+			}
+			return tw.Flush()
+		},
+	}
+	addBackendFlags(cmd, &o)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// fleetStatus reads, for every cluster of the fleet, what its stack holds.
+// Stacks that do not exist are not created.
+func fleetStatus(ctx context.Context, fleet *environments.Fleet, backend automation.Backend) ([]clusterStatus, error) {
+	existing, err := backend.Stacks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []clusterStatus
+	for _, c := range fleet.Clusters() {
+		row := clusterStatus{Cluster: c.Name, Role: c.Role, Wave: c.Wave, Desired: c.EKSVersion}
+		s, ok := existing[c.Name]
+		if ok {
+			row.UpdateInProgress, row.Resources = s.UpdateInProgress, s.ResourceCount
+			if !s.LastUpdate.IsZero() {
+				t := s.LastUpdate
+				row.LastUpdate = &t
+			}
+		}
+		row.Deployed = ok && s.ResourceCount > 0
+		if row.Deployed {
+			stack, err := backend.Open(ctx, c)
+			if err == nil {
+				var outs map[string]any
+				outs, err = stack.Outputs(ctx)
+				row.Kubernetes, _ = outs[stacks.OutKubernetesVersion].(string)
+				row.NodeRelease, _ = outs[stacks.OutNodeGroupRelease].(string)
+				row.Karpenter, _ = outs[stacks.OutKarpenterVersion].(string)
+				if addons, ok := outs[stacks.OutAddonVersions].(map[string]any); ok {
+					row.Addons = map[string]string{}
+					for k, v := range addons {
+						row.Addons[k] = fmt.Sprint(v)
+					}
+				}
+			}
+			if err != nil {
+				row.Error = err.Error()
+			}
+		}
+		rows = append(rows, row)
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Wave < rows[j].Wave })
+	return rows, nil
+}

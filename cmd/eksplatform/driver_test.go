@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/environments"
+)
+
+func TestDriverCommandsRefuseWhatTheyShouldNot(t *testing.T) {
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "test")
+	for name, tc := range map[string]struct {
+		args []string
+		want []string
+	}{
+		"preview without a selection": {[]string{"preview"}, []string{"choose the clusters: --role R (repeatable), --cluster C or --all"}},
+		"--all with --role":           {[]string{"preview", "--all", "--role", "prod"}, []string{"--all runs every cluster"}},
+		"up without --yes": {[]string{"up", "--all"}, []string{
+			"up: 5 cluster(s) in 5 wave(s)",
+			"wave 0 (sandbox): sbx-i01-aws-us-east-1 — 4 at a time, bake 30m0s",
+			"wave 3 (canary) (prod): prod-i01-aws-us-east-2 — 2 at a time, bake 8m0s",
+			"run again with --yes to apply",
+		}},
+		"destroy of a protected role": {[]string{"destroy", "--role", "prod", "--yes"}, []string{
+			`role prod is not ephemeral: its clusters, keys and file systems are protected. Set "ephemeral": true in ../../environments/prod.json`}},
+		"destroy without --yes": {[]string{"destroy", "--role", "sandbox"}, []string{"destroy deletes every resource of role sandbox; run again with --yes"}},
+		"destroy of two roles":  {[]string{"destroy", "--role", "sandbox", "--role", "prod", "--yes"}, []string{"destroy takes exactly one --role"}},
+		"bad bake":              {[]string{"up", "--all", "--yes", "--bake", "soon"}, []string{`--bake must be a duration like 30m or 0s, got "soon"`}},
+		"resume past the end":   {[]string{"up", "--all", "--yes", "--from-wave", "9"}, []string{"no wave 9 or later in this plan; its waves are 0, 1, 2, 3"}},
+		"unknown role":          {[]string{"refresh", "--role", "qa"}, []string{`unknown role "qa"; roles: sandbox, preview, nonprod, prod`}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, errOut := cli(append(tc.args, "--environments", envDir, "--backend", "file://"+t.TempDir())...)
+			assert.Equal(t, 2, code, errOut)
+			for _, w := range tc.want {
+				assert.Contains(t, errOut, w)
+			}
+		})
+	}
+}
+
+func TestThePassphraseMustBeSet(t *testing.T) {
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "")
+	require.NoError(t, os.Unsetenv("PULUMI_CONFIG_PASSPHRASE"))
+	code, _, errOut := cli("preview", "--all", "--environments", envDir, "--backend", "file://"+t.TempDir())
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "PULUMI_CONFIG_PASSPHRASE is not set")
+	assert.NotContains(t, errOut, "panic")
+}
+
+// TestPreviewWithoutPluginsSaysSo runs the real program of an example cluster
+// through the real engine: with no provider plugins and no AWS credentials on
+// this machine it must fail, and say which of the two is missing.
+func TestPreviewWithoutPluginsSaysSo(t *testing.T) {
+	const passphrase = "p4ss-phrase-canary"
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", passphrase)
+	t.Setenv("PULUMI_HOME", t.TempDir())
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_PROFILE", "eksplatform-test-nonexistent")
+	out := t.TempDir()
+	md, js := filepath.Join(out, "report.md"), filepath.Join(out, "report.json")
+	code, stdout, errOut := cli("preview", "--cluster", "np-i01-aws-us-east-2", "--environments", envDir,
+		"--backend", "file://"+t.TempDir(), "--report-md", md, "--json", js)
+	assert.Equal(t, 1, code)
+	missing := strings.Contains(errOut, "provider plugins are missing") || strings.Contains(errOut, "AWS credentials are missing")
+	assert.True(t, missing, "the error says what is missing:\n%s", errOut)
+	assert.Contains(t, stdout, "np-i01-aws-us-east-2  failed")
+
+	report, err := os.ReadFile(md)
+	require.NoError(t, err)
+	assert.Contains(t, string(report), "| wave 2 | np-i01-aws-us-east-2 | – | – | – | – | **failed** |")
+	var rep automation.Report
+	data, err := os.ReadFile(js)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &rep))
+	assert.Equal(t, "failed", rep.Outcome)
+	assert.NotContains(t, string(data)+string(report)+stdout+errOut, passphrase, "the passphrase is never written")
+}
+
+// statusBackend answers status from canned stacks.
+type statusBackend struct{ outputs map[string]map[string]any }
+
+func (b statusBackend) Open(_ context.Context, c *environments.Cluster) (automation.Stack, error) {
+	return statusStack{name: c.Name, outs: b.outputs[c.Name]}, nil
+}
+
+func (b statusBackend) Stacks(context.Context) (map[string]automation.StackSummary, error) {
+	return map[string]automation.StackSummary{
+		"np-i01-aws-us-east-2":  {Name: "np-i01-aws-us-east-2", ResourceCount: 131, LastUpdate: time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)},
+		"pre-i01-aws-us-east-2": {Name: "pre-i01-aws-us-east-2", ResourceCount: 0},
+	}, nil
+}
+
+type statusStack struct {
+	automation.Stack
+	name string
+	outs map[string]any
+}
+
+func (s statusStack) Outputs(context.Context) (map[string]any, error) { return s.outs, nil }
+
+func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
+	t.Parallel()
+	fleet, err := environments.Load(envDir)
+	require.NoError(t, err)
+	rows, err := fleetStatus(context.Background(), fleet, statusBackend{outputs: map[string]map[string]any{
+		"np-i01-aws-us-east-2": {"kubernetesVersion": "1.33", "karpenterVersion": "1.14.1",
+			"managementNodeGroupReleaseVersion": "1.33.5-20251101", "addonVersions": map[string]any{"coredns": "v1.12.2-eksbuild.4"}},
+	}})
+	require.NoError(t, err)
+	require.Len(t, rows, 5)
+	byName := map[string]clusterStatus{}
+	for _, r := range rows {
+		byName[r.Cluster] = r
+	}
+	np := byName["np-i01-aws-us-east-2"]
+	assert.True(t, np.Deployed)
+	assert.Equal(t, "1.33", np.Kubernetes)
+	assert.Equal(t, "1.34", np.Desired, "desired comes from the environment files")
+	assert.Equal(t, "1.14.1", np.Karpenter)
+	assert.Equal(t, map[string]string{"coredns": "v1.12.2-eksbuild.4"}, np.Addons)
+	assert.Equal(t, time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC), *np.LastUpdate)
+	assert.False(t, byName["pre-i01-aws-us-east-2"].Deployed, "an empty stack is not deployed")
+	assert.False(t, byName["prod-i01-aws-us-east-2"].Deployed)
+	assert.Equal(t, "sbx-i01-aws-us-east-1", rows[0].Cluster, "wave order")
+}
