@@ -90,7 +90,7 @@ func resolveBackend(o *backendOptions) (url, secrets string, err error) {
 		_, hasFile := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE_FILE")
 		if !hasPass && !hasFile {
 			return "", "", usageError{errors.New("PULUMI_CONFIG_PASSPHRASE is not set: the passphrase secrets provider encrypts each stack's " +
-				"secrets (the kubeconfig) with it. Export it (it is never printed), or use --secrets-provider awskms://...")}
+				"secrets (the kubeconfig) with it. Export it (it is never printed), or use --secrets-provider awskms://ALIAS")}
 		}
 	}
 	return url, secrets, nil
