@@ -32,8 +32,10 @@ type fakeBackend struct {
 	calls      []*call
 	running    int
 	maxRunning int
-	// delay is how long each operation takes.
-	delay time.Duration
+	// delay is how long each operation takes; delayOnly, when set, limits
+	// the delay to that operation.
+	delay     time.Duration
+	delayOnly string
 	// fail maps "cluster/op" to the error that operation returns.
 	fail map[string]error
 	// changes maps a cluster to the changes its preview and up report.
@@ -120,7 +122,7 @@ func (s *fakeStack) do(ctx context.Context, op string, replace []string) (*Resul
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
-	if s.f.delay > 0 {
+	if s.f.delay > 0 && (s.f.delayOnly == "" || s.f.delayOnly == op) {
 		select {
 		case <-time.After(s.f.delay):
 		case <-ctx.Done():

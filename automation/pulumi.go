@@ -44,8 +44,13 @@ type PulumiOptions struct {
 }
 
 // PulumiBackend opens cluster stacks as Automation API inline-program stacks.
+// A stack is opened (its workspace made and the stack selected, one CLI call)
+// once per backend and reused by later operations.
 type PulumiBackend struct {
 	opts PulumiOptions
+
+	mu     sync.Mutex
+	opened map[string]*pulumiStack
 }
 
 var _ Backend = (*PulumiBackend)(nil)
@@ -87,11 +92,21 @@ func (b *PulumiBackend) workspaceOptions() []auto.LocalWorkspaceOption {
 
 // Open creates or selects the cluster's stack, with its inline program.
 func (b *PulumiBackend) Open(ctx context.Context, c *environments.Cluster) (Stack, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s, ok := b.opened[c.Name]; ok {
+		return s, nil
+	}
 	s, err := auto.UpsertStackInlineSource(ctx, c.Name, ProjectName, b.opts.Program(c), b.workspaceOptions()...)
 	if err != nil {
 		return nil, explain(c.Name, err)
 	}
-	return &pulumiStack{name: c.Name, stack: s}, nil
+	if b.opened == nil {
+		b.opened = map[string]*pulumiStack{}
+	}
+	st := &pulumiStack{name: c.Name, stack: s}
+	b.opened[c.Name] = st
+	return st, nil
 }
 
 // Stacks lists the backend's stacks of the project.
