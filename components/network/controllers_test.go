@@ -1,7 +1,6 @@
 package network
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -54,49 +53,11 @@ func runNetwork(t *testing.T, mod func(*Args)) *mockengine.Engine {
 	})
 }
 
-type policyDoc struct {
-	Statement []struct {
-		Sid       string
-		Effect    string
-		Action    any
-		Resource  any
-		Condition map[string]map[string]any
-	}
-}
-
-func parsePolicy(t *testing.T, s string) policyDoc {
-	t.Helper()
-	var d policyDoc
-	require.NoError(t, json.Unmarshal([]byte(s), &d))
-	return d
-}
-
-func inlinePolicy(t *testing.T, role mockengine.Resource) policyDoc {
-	t.Helper()
-	pols := role.In()["inlinePolicies"].([]any)
-	require.Len(t, pols, 1)
-	return parsePolicy(t, pols[0].(map[string]any)["policy"].(string))
-}
-
 func trustSubjects(t *testing.T, role mockengine.Resource) any {
 	t.Helper()
-	d := parsePolicy(t, role.In()["assumeRolePolicy"].(string))
+	d := mockengine.Statements(t, role.In()["assumeRolePolicy"].(string))
 	host := strings.TrimPrefix(testIssuer, "https://")
-	return d.Statement[0].Condition["StringEquals"][host+":sub"]
-}
-
-func asStrings(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		out := make([]string, len(x))
-		for i, s := range x {
-			out[i] = s.(string)
-		}
-		return out
-	}
-	return nil
+	return d[0].Condition["StringEquals"][host+":sub"]
 }
 
 func TestLoadBalancerController(t *testing.T) {
@@ -106,11 +67,11 @@ func TestLoadBalancerController(t *testing.T) {
 	role := e.Must(t, "aws:iam/role:Role", name)
 	assert.Equal(t, "system:serviceaccount:kube-system:aws-load-balancer-controller", trustSubjects(t, role))
 
-	policy := inlinePolicy(t, role)
-	for _, st := range policy.Statement {
-		for _, res := range asStrings(st.Resource) {
+	policy := mockengine.InlinePolicy(t, role)
+	for _, st := range policy {
+		for _, res := range mockengine.Strings(st.Resource) {
 			if res == "*" {
-				for _, action := range asStrings(st.Action) {
+				for _, action := range mockengine.Strings(st.Action) {
 					writes := !strings.Contains(action, ":Describe") && !strings.Contains(action, ":Get") && !strings.Contains(action, ":List")
 					unscopable := strings.HasPrefix(action, "waf") || strings.HasPrefix(action, "shield:") || strings.HasPrefix(action, "cognito-idp:") || strings.HasPrefix(action, "acm:") || strings.HasPrefix(action, "iam:")
 					assert.False(t, writes && !unscopable && st.Condition == nil, "%s: %s on * without a condition", st.Sid, action)
@@ -126,11 +87,11 @@ func TestLoadBalancerController(t *testing.T) {
 		}
 	}
 	sids := map[string]any{}
-	for _, st := range policy.Statement {
+	for _, st := range policy {
 		sids[st.Sid] = st.Resource
 	}
 	assert.Equal(t, "arn:aws:ec2:eu-west-1:111122223333:security-group/"+testClusterSG, sids["OpenNodeSecurityGroup"])
-	assert.Contains(t, asStrings(sids["CreateSecurityGroupsInClusterVPC"]), "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-0a1b2c3d4e5f60718")
+	assert.Contains(t, mockengine.Strings(sids["CreateSecurityGroupsInClusterVPC"]), "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-0a1b2c3d4e5f60718")
 
 	rel := e.Must(t, "kubernetes:helm.sh/v3:Release", name)
 	in := rel.In()
@@ -163,12 +124,12 @@ func TestExternalDNSIsLimitedToItsZones(t *testing.T) {
 	name := testCluster + "-external-dns"
 	role := e.Must(t, "aws:iam/role:Role", name)
 	assert.Equal(t, "system:serviceaccount:external-dns:external-dns", trustSubjects(t, role))
-	policy := inlinePolicy(t, role)
-	require.Len(t, policy.Statement, 2)
+	policy := mockengine.InlinePolicy(t, role)
+	require.Len(t, policy, 2)
 	assert.Equal(t, []string{"arn:aws:route53:::hostedzone/Z0AAAAAAAAAAAAAAAAAA1", "arn:aws:route53:::hostedzone/Z0BBBBBBBBBBBBBBBBBB2"},
-		asStrings(policy.Statement[0].Resource))
-	assert.Contains(t, asStrings(policy.Statement[0].Action), "route53:ChangeResourceRecordSets")
-	assert.Equal(t, []string{"route53:ListHostedZones"}, asStrings(policy.Statement[1].Action), "only listing is on *")
+		mockengine.Strings(policy[0].Resource))
+	assert.Contains(t, mockengine.Strings(policy[0].Action), "route53:ChangeResourceRecordSets")
+	assert.Equal(t, []string{"route53:ListHostedZones"}, mockengine.Strings(policy[1].Action), "only listing is on *")
 
 	values := e.Must(t, "kubernetes:helm.sh/v3:Release", name).In()["values"].(map[string]any)
 	assert.Equal(t, testCluster, values["txtOwnerId"])
@@ -197,11 +158,11 @@ func TestCertManagerWithACMEIssuer(t *testing.T) {
 	}
 	role := e.Must(t, "aws:iam/role:Role", name+"-dns01")
 	assert.Equal(t, "system:serviceaccount:cert-manager:cert-manager", trustSubjects(t, role))
-	policy := inlinePolicy(t, role)
+	policy := mockengine.InlinePolicy(t, role)
 	var write map[string]map[string]any
-	for _, st := range policy.Statement {
+	for _, st := range policy {
 		if st.Sid == "WriteChallenges" {
-			assert.Equal(t, []string{"arn:aws:route53:::hostedzone/Z0AAAAAAAAAAAAAAAAAA1"}, asStrings(st.Resource))
+			assert.Equal(t, []string{"arn:aws:route53:::hostedzone/Z0AAAAAAAAAAAAAAAAAA1"}, mockengine.Strings(st.Resource))
 			write = st.Condition
 		}
 	}

@@ -71,36 +71,6 @@ func runOperators(t *testing.T, mod func(*Args)) *mockengine.Engine {
 	})
 }
 
-type statement struct {
-	Sid       string
-	Effect    string
-	Principal any
-	Action    any
-	Resource  any
-	Condition map[string]map[string]any
-}
-
-func statements(t *testing.T, doc string) []statement {
-	t.Helper()
-	var d struct{ Statement []statement }
-	require.NoError(t, json.Unmarshal([]byte(doc), &d))
-	return d.Statement
-}
-
-func list(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		out := make([]string, len(x))
-		for i, s := range x {
-			out[i] = s.(string)
-		}
-		return out
-	}
-	return nil
-}
-
 const k = testCluster + "-karpenter"
 
 func TestKarpenterInterruptionQueueAndRules(t *testing.T) {
@@ -109,7 +79,7 @@ func TestKarpenterInterruptionQueueAndRules(t *testing.T) {
 	q := e.Must(t, "aws:sqs/queue:Queue", k)
 	assert.Equal(t, 300.0, q.In()["messageRetentionSeconds"])
 	assert.Equal(t, true, q.In()["sqsManagedSseEnabled"])
-	qp := statements(t, e.Must(t, "aws:sqs/queuePolicy:QueuePolicy", k).In()["policy"].(string))
+	qp := mockengine.Statements(t, e.Must(t, "aws:sqs/queuePolicy:QueuePolicy", k).In()["policy"].(string))
 	require.Len(t, qp, 2)
 	assert.Equal(t, map[string]any{"Service": []any{"events.amazonaws.com", "sqs.amazonaws.com"}}, qp[0].Principal, "EventBridge and SQS only")
 	assert.Equal(t, "sqs:SendMessage", qp[0].Action)
@@ -137,19 +107,19 @@ func TestKarpenterControllerRoleIsScopedToTheCluster(t *testing.T) {
 	t.Parallel()
 	e := runOperators(t, nil)
 	role := e.Must(t, "aws:iam/role:Role", k)
-	trust := statements(t, role.In()["assumeRolePolicy"].(string))
+	trust := mockengine.Statements(t, role.In()["assumeRolePolicy"].(string))
 	host := strings.TrimPrefix(testIssuer, "https://")
 	assert.Equal(t, "system:serviceaccount:karpenter:karpenter", trust[0].Condition["StringEquals"][host+":sub"])
 
-	policy := statements(t, role.In()["inlinePolicies"].([]any)[0].(map[string]any)["policy"].(string))
-	bySid := map[string]statement{}
+	policy := mockengine.Statements(t, role.In()["inlinePolicies"].([]any)[0].(map[string]any)["policy"].(string))
+	bySid := map[string]mockengine.Statement{}
 	for _, st := range policy {
 		bySid[st.Sid] = st
-		for _, res := range list(st.Resource) {
+		for _, res := range mockengine.Strings(st.Resource) {
 			if res != "*" {
 				continue
 			}
-			for _, action := range list(st.Action) {
+			for _, action := range mockengine.Strings(st.Action) {
 				read := strings.Contains(action, ":Describe") || strings.Contains(action, ":Get") || strings.Contains(action, ":List")
 				assert.True(t, read, "%s: write action %s on *", st.Sid, action)
 			}
@@ -199,7 +169,7 @@ func TestKarpenterOnFargate(t *testing.T) {
 	fp := e.Must(t, "aws:eks/fargateProfile:FargateProfile", k)
 	assert.Equal(t, []any{map[string]any{"namespace": "karpenter"}}, fp.In()["selectors"])
 	assert.Equal(t, []any{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}, fp.In()["subnetIds"])
-	trust := statements(t, e.Must(t, "aws:iam/role:Role", k+"-fargate").In()["assumeRolePolicy"].(string))
+	trust := mockengine.Statements(t, e.Must(t, "aws:iam/role:Role", k+"-fargate").In()["assumeRolePolicy"].(string))
 	assert.Equal(t, map[string]any{"Service": "eks-fargate-pods.amazonaws.com"}, trust[0].Principal)
 	v := e.Must(t, "kubernetes:helm.sh/v3:Release", k).In()["values"].(map[string]any)
 	assert.NotContains(t, v, "nodeSelector")
@@ -241,9 +211,9 @@ func TestExternalSecretsReadsOnlyItsPrefix(t *testing.T) {
 	t.Parallel()
 	e := runOperators(t, nil)
 	role := e.Must(t, "aws:iam/role:Role", testCluster+"-external-secrets")
-	policy := statements(t, role.In()["inlinePolicies"].([]any)[0].(map[string]any)["policy"].(string))
+	policy := mockengine.Statements(t, role.In()["inlinePolicies"].([]any)[0].(map[string]any)["policy"].(string))
 	assert.Equal(t, "arn:aws:ssm:eu-west-1:111122223333:parameter/eksplatform/"+testCluster+"/*", policy[0].Resource)
-	assert.Equal(t, []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"}, list(policy[0].Action))
+	assert.Equal(t, []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"}, mockengine.Strings(policy[0].Action))
 	assert.Equal(t, "ssm.eu-west-1.amazonaws.com", policy[1].Condition["StringEquals"]["kms:ViaService"])
 	store := e.Must(t, "kubernetes:external-secrets.io/v1:ClusterSecretStore", testCluster+"-external-secrets-aws-parameter-store")
 	assert.Equal(t, map[string]any{"provider": map[string]any{"aws": map[string]any{"service": "ParameterStore", "region": testRegion}}}, store.In()["spec"])
