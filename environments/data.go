@@ -176,3 +176,95 @@ var KarpenterNodePools = map[string]string{"arm": "arm64", "amd": "amd64"}
 
 // TransitionToIADays are the EFS lifecycle transitions AWS offers.
 var TransitionToIADays = []int{1, 7, 14, 30, 60, 90, 180, 270, 365}
+
+// AddonVersions are the versions EKS offers of one addon for one Kubernetes minor.
+type AddonVersions struct {
+	Default string `json:"default"`
+	Latest  string `json:"latest"`
+	// Min is the oldest version a pin may name.
+	Min string `json:"min"`
+}
+
+//go:embed data/addon-versions.json
+var addonVersionsJSON []byte
+
+//go:embed data/karpenter-compatibility.json
+var karpenterJSON []byte
+
+var (
+	addonVersions    = mustAddonVersions(addonVersionsJSON)
+	karpenterMinimum = mustKarpenter(karpenterJSON)
+)
+
+func mustAddonVersions(data []byte) map[string]map[string]AddonVersions {
+	var doc struct {
+		Addons map[string]map[string]AddonVersions `json:"addons"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		panic(fmt.Sprintf("environments: data/addon-versions.json: %v", err))
+	}
+	return doc.Addons
+}
+
+func mustKarpenter(data []byte) map[string]string {
+	var doc struct {
+		Minimum map[string]string `json:"minimum_karpenter"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		panic(fmt.Sprintf("environments: data/karpenter-compatibility.json: %v", err))
+	}
+	return doc.Minimum
+}
+
+// OfflineAddonVersions returns the shipped snapshot for an addon and a
+// Kubernetes minor.
+func OfflineAddonVersions(addon, kubernetesVersion string) (AddonVersions, bool) {
+	v, ok := addonVersions[addon][kubernetesVersion]
+	return v, ok
+}
+
+// KarpenterMinimum is the oldest karpenter release that supports a Kubernetes minor.
+func KarpenterMinimum(kubernetesVersion string) (string, bool) {
+	v, ok := karpenterMinimum[kubernetesVersion]
+	return v, ok
+}
+
+// CompareVersions orders versions like "v1.12.4-eksbuild.1", "1.14.1" or
+// "1.34": numeric parts first, then the eksbuild number. Missing parts are 0.
+func CompareVersions(a, b string) int {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := range max(len(pa), len(pb)) {
+		var x, y int
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func versionParts(v string) []int {
+	v = strings.TrimPrefix(v, "v")
+	core, build, _ := strings.Cut(v, "-")
+	var out []int
+	for _, p := range strings.Split(core, ".") {
+		n, _ := strconv.Atoi(p)
+		out = append(out, n)
+	}
+	for len(out) < 3 {
+		out = append(out, 0)
+	}
+	if _, num, ok := strings.Cut(build, "eksbuild."); ok {
+		n, _ := strconv.Atoi(num)
+		out = append(out, n)
+	}
+	return out
+}

@@ -53,6 +53,12 @@ var (
 	DefaultInstanceCategories = []string{"c", "m", "r"}
 )
 
+// EKS support tiers a role accepts.
+const (
+	SupportStandard = "standard"
+	SupportExtended = "extended"
+)
+
 // NAT gateway layouts of a created VPC.
 const (
 	NATOnePerAZ = "one_per_az"
@@ -126,6 +132,7 @@ func applyDefaults(f *File) {
 		}
 	}
 	applyLayerDefaults(f)
+	defaultString(&f.Support, SupportStandard)
 	if f.Rollout == nil {
 		f.Rollout = &RolloutSpec{}
 	}

@@ -18,8 +18,12 @@ type File struct {
 	EKSVersion string `json:"eks_version"`
 	// Ephemeral clusters (sandboxes) are not protected against deletion: their
 	// EKS cluster, KMS key and file systems may be destroyed. Default false.
-	Ephemeral *bool             `json:"ephemeral,omitempty"`
-	Tags      map[string]string `json:"tags,omitempty"`
+	Ephemeral *bool `json:"ephemeral,omitempty"`
+	// Support is "standard" (default: running past the end of standard
+	// support is an error in plan) or "extended" (the role accepts EKS
+	// extended support, billed per cluster hour).
+	Support string            `json:"support,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
 	// EndpointAccess applies to every cluster of the role unless a cluster sets its own.
 	EndpointAccess *EndpointAccessSpec `json:"endpoint_access,omitempty"`
 	// ControlPlaneLogging lists log types to switch off; all five are on by default.

@@ -21,8 +21,10 @@ type Role struct {
 	Wave        int
 	EKSVersion  string
 	Ephemeral   bool
-	Clusters    []*Cluster
-	Rollout     Rollout
+	// ExtendedSupport says the role may run on EKS extended support.
+	ExtendedSupport bool
+	Clusters        []*Cluster
+	Rollout         Rollout
 }
 
 // Rollout is how the driver rolls a role out.
@@ -81,6 +83,8 @@ type Cluster struct {
 	EchoServerImage string
 	// Rollout is the role's rollout settings.
 	Rollout Rollout
+	// ExtendedSupport says the role may run on EKS extended support.
+	ExtendedSupport bool
 }
 
 // VPC is either created from CIDR or adopted by ID.

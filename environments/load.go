@@ -146,13 +146,14 @@ func checkFleet(f *Fleet) Errors {
 // clusters that components consume. It runs only on valid files.
 func resolve(path string, f *File) *Role {
 	role := &Role{
-		Name:        f.Role,
-		File:        path,
-		Description: f.Description,
-		Wave:        *f.Wave,
-		EKSVersion:  f.EKSVersion,
-		Ephemeral:   *f.Ephemeral,
-		Rollout:     resolveRollout(f.Rollout),
+		Name:            f.Role,
+		File:            path,
+		Description:     f.Description,
+		Wave:            *f.Wave,
+		EKSVersion:      f.EKSVersion,
+		Ephemeral:       *f.Ephemeral,
+		Rollout:         resolveRollout(f.Rollout),
+		ExtendedSupport: f.Support == SupportExtended,
 	}
 	ng := f.ManagementNodeGroup
 	addons := make([]Addon, 0, len(f.Addons))
@@ -245,6 +246,7 @@ func resolve(path string, f *File) *Role {
 		}
 		layers.applyTo(cluster, f, &cs)
 		cluster.Rollout = role.Rollout
+		cluster.ExtendedSupport = role.ExtendedSupport
 		role.Clusters = append(role.Clusters, cluster)
 	}
 	return role

@@ -118,6 +118,12 @@ var badCorpus = []badCase{
 		schema: true,
 	},
 	{
+		name:   "support tier that does not exist",
+		data:   edit(func(d map[string]any) { d["support"] = "premium" }),
+		want:   []string{`environments/prod.json: support: must be "standard" or "extended", got "premium"`},
+		schema: true,
+	},
+	{
 		name:   "negative wave",
 		data:   edit(func(d map[string]any) { d["wave"] = -1 }),
 		want:   []string{`environments/prod.json: wave: must be between 0 and 100, got -1`},

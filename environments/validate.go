@@ -61,6 +61,9 @@ func validateFile(c *collector, f *File, stem string) {
 	}
 
 	validateVersion(c, "eks_version", f.EKSVersion)
+	if f.Support != SupportStandard && f.Support != SupportExtended {
+		c.add("support", "must be %q or %q, got %q", SupportStandard, SupportExtended, f.Support)
+	}
 	validateTags(c, "tags", f.Tags)
 	if f.EndpointAccess != nil {
 		validateEndpoint(c, "endpoint_access", f.EndpointAccess)
