@@ -17,35 +17,35 @@ import (
 	"github.com/eksplatform/eksplatform/components/operators"
 	"github.com/eksplatform/eksplatform/components/storage"
 	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/stacks/outputs"
 )
 
-// Output names of a cluster stack. The driver, `plan` and `status` read
-// versions from these, so they are part of the stack's contract.
+// Output names of a cluster stack (see package outputs).
 const (
-	OutRole                 = "role"
-	OutWave                 = "wave"
-	OutClusterName          = "clusterName"
-	OutRegion               = "region"
-	OutAccountID            = "accountId"
-	OutKubernetesVersion    = "kubernetesVersion"
-	OutEndpoint             = "endpoint"
-	OutCertificateAuthority = "certificateAuthority"
-	OutOIDCIssuerURL        = "oidcIssuerUrl"
-	OutOIDCProviderARN      = "oidcProviderArn"
-	OutKubeconfig           = "kubeconfig"
-	OutNodeGroupName        = "managementNodeGroupName"
-	OutNodeGroupRelease     = "managementNodeGroupReleaseVersion"
-	OutAddonVersions        = "addonVersions"
-	OutKMSKeyARN            = "kmsKeyArn"
-	OutVpcID                = "vpcId"
-	OutPrivateSubnetIDs     = "privateSubnetIds"
-	OutPublicSubnetIDs      = "publicSubnetIds"
-	OutEFSFileSystemID      = "efsFileSystemId"
-	OutEBSStorageClass      = "ebsStorageClass"
-	OutKarpenterVersion     = "karpenterVersion"
-	OutKarpenterQueue       = "karpenterInterruptionQueue"
-	OutEchoServerURL        = "echoServerUrl"
-	OutChartVersions        = "chartVersions"
+	OutRole                 = outputs.Role
+	OutWave                 = outputs.Wave
+	OutClusterName          = outputs.ClusterName
+	OutRegion               = outputs.Region
+	OutAccountID            = outputs.AccountID
+	OutKubernetesVersion    = outputs.KubernetesVersion
+	OutEndpoint             = outputs.Endpoint
+	OutCertificateAuthority = outputs.CertificateAuthority
+	OutOIDCIssuerURL        = outputs.OIDCIssuerURL
+	OutOIDCProviderARN      = outputs.OIDCProviderARN
+	OutKubeconfig           = outputs.Kubeconfig
+	OutNodeGroupName        = outputs.NodeGroupName
+	OutNodeGroupRelease     = outputs.NodeGroupRelease
+	OutAddonVersions        = outputs.AddonVersions
+	OutKMSKeyARN            = outputs.KMSKeyARN
+	OutVpcID                = outputs.VpcID
+	OutPrivateSubnetIDs     = outputs.PrivateSubnetIDs
+	OutPublicSubnetIDs      = outputs.PublicSubnetIDs
+	OutEFSFileSystemID      = outputs.EFSFileSystemID
+	OutEBSStorageClass      = outputs.EBSStorageClass
+	OutKarpenterVersion     = outputs.KarpenterVersion
+	OutKarpenterQueue       = outputs.KarpenterQueue
+	OutEchoServerURL        = outputs.EchoServerURL
+	OutChartVersions        = outputs.ChartVersions
 )
 
 // Tags every AWS resource of a cluster carries besides the environment's.
