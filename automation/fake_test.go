@@ -3,16 +3,12 @@ package automation
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/fleetfile"
 )
 
 // call is one operation the fake saw, in order.
@@ -219,22 +215,9 @@ type role struct {
 // fleetOf writes the roles as environment files and loads them.
 func fleetOf(t *testing.T, roles ...role) *environments.Fleet {
 	t.Helper()
-	dir := t.TempDir()
-	octet := 0
+	files := make([]fleetfile.Role, 0, len(roles))
 	for _, r := range roles {
-		var clusters []string
-		for i := range r.clusters {
-			octet++
-			clusters = append(clusters, fmt.Sprintf(`{"name": "%s-%02d", "account_id": "123456789012", "region": "us-east-2", "vpc": {"cidr": "10.%d.0.0/16"}}`, r.name, i+1, octet))
-		}
-		extra := ""
-		if r.extra != "" {
-			extra = r.extra + ","
-		}
-		doc := fmt.Sprintf(`{"role": %q, "wave": %d, "eks_version": "1.34", %s "clusters": [%s]}`, r.name, r.wave, extra, strings.Join(clusters, ","))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, r.name+".json"), []byte(doc), 0o600))
+		files = append(files, fleetfile.Role{Name: r.name, Wave: r.wave, Clusters: r.clusters, Extra: r.extra})
 	}
-	fleet, err := environments.Load(dir)
-	require.NoError(t, err)
-	return fleet
+	return fleetfile.Load(t, files...)
 }

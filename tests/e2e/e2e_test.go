@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/fleetfile"
 )
 
 // layer is the one component type the test programs register.
@@ -116,22 +116,12 @@ func pulumiCommand(t *testing.T) *automation.Command {
 // writeFleet writes roles × clusters environment files.
 func writeFleet(t *testing.T, roles int, clustersPerRole int) *environments.Fleet {
 	t.Helper()
-	dir := t.TempDir()
 	names := []string{"sandbox", "nonprod", "prod", "extra"}
-	octet := 0
+	files := make([]fleetfile.Role, 0, roles)
 	for r := range roles {
-		var clusters []string
-		for i := range clustersPerRole {
-			octet++
-			clusters = append(clusters, fmt.Sprintf(`{"name": "e2e-%s-%02d", "account_id": "123456789012", "region": "us-east-2", "vpc": {"cidr": "10.%d.0.0/16"}}`,
-				names[r], i+1, octet))
-		}
-		doc := fmt.Sprintf(`{"role": %q, "wave": %d, "eks_version": "1.34", "clusters": [%s]}`, names[r], r, strings.Join(clusters, ","))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, names[r]+".json"), []byte(doc), 0o600))
+		files = append(files, fleetfile.Role{Name: names[r], Wave: r, Clusters: clustersPerRole, ClusterPrefix: "e2e-"})
 	}
-	fleet, err := environments.Load(dir)
-	require.NoError(t, err)
-	return fleet
+	return fleetfile.Load(t, files...)
 }
 
 func newEnv(t *testing.T, roles, clusters int) *env {
