@@ -50,6 +50,9 @@ func FindPulumi(dir string) (string, error) {
 	if p := os.Getenv("EKSPLATFORM_PULUMI"); p != "" {
 		return p, nil
 	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	for d := dir; ; d = filepath.Dir(d) {
 		local := filepath.Join(d, "bin", "pulumi")
 		if st, err := os.Stat(local); err == nil && !st.IsDir() {
