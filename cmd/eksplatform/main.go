@@ -64,6 +64,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 one JSON file per cluster role. Each cluster is one Pulumi stack named after it.
 
 Without an AWS account:
+  eksplatform plan                the rollout plan and pre-upgrade checks
   eksplatform validate            check every environment file
   eksplatform synth --out DIR     write what every cluster declares, one JSON per cluster
 
@@ -81,7 +82,7 @@ With AWS credentials (state in --backend, default file://./.pulumi-state):
 	root.PersistentFlags().StringVar(&opts.environments, "environments", "environments",
 		"directory of the environment files (<role>.json)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newValidateCommand(opts), newSynthCommand(opts),
+	root.AddCommand(newValidateCommand(opts), newPlanCommand(opts), newSynthCommand(opts),
 		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts))
 	return root
 }

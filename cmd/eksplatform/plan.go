@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/automation/eksgate"
+	"github.com/eksplatform/eksplatform/automation/upgrade"
+	"github.com/eksplatform/eksplatform/environments"
+)
+
+type planOptions struct {
+	roles     []string
+	clusters  []string
+	format    string
+	out       string
+	base      string
+	today     string
+	awsAddons bool
+	offline   bool
+	backend   backendOptions
+}
+
+func newPlanCommand(g *globalOptions) *cobra.Command {
+	o := &planOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan [--role R ...] [--format text|json|markdown] [--out FILE] [--base-environments DIR]",
+		Short: "The rollout plan and pre-upgrade checks, offline",
+		Long: `Plan shows, before anything runs, what the environment files will do to every
+cluster: the waves (roles, canary split, parallelism, bake, gate), each
+cluster's current and desired versions, the ordered steps between them
+(control plane one minor at a time, addons in the order EKS needs, the
+management node group roll, karpenter, the data plane), and the checks:
+skipped minors and downgrades, versions EKS does not offer or stops
+supporting, addon pins incompatible with the target version, roles going
+ahead of earlier waves, node skew, karpenter support.
+
+Current versions come from the backend's state when a stack exists
+(--backend, $PULUMI_BACKEND_URL, or ./.pulumi-state when present), else from
+--base-environments (the environment files of the target branch), else the
+cluster is new. No AWS account is needed; --aws-addon-versions asks EKS
+(DescribeAddonVersions) instead of the shipped compatibility table.
+
+Exit code 0 when no check fails, 1 when one does (the output is written
+either way), 2 on bad usage.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, g) },
+	}
+	cmd.Flags().StringSliceVar(&o.roles, "role", nil, "only these roles (repeatable)")
+	cmd.Flags().StringSliceVar(&o.clusters, "cluster", nil, "only these clusters (repeatable)")
+	cmd.Flags().StringVar(&o.format, "format", "text", "text, json or markdown (with a playbook per cluster)")
+	cmd.Flags().StringVar(&o.out, "out", "", "write the plan to this file instead of stdout")
+	cmd.Flags().StringVar(&o.base, "base-environments", "", "environment files of the target branch: the current versions of clusters without state")
+	cmd.Flags().StringVar(&o.today, "today", "", "judge support windows as of this date (YYYY-MM-DD; default: today, UTC)")
+	cmd.Flags().BoolVar(&o.awsAddons, "aws-addon-versions", false, "ask EKS for addon versions (needs AWS credentials) instead of the offline table")
+	cmd.Flags().BoolVar(&o.offline, "offline", false, "do not read the backend: current versions come from --base-environments only")
+	addBackendFlags(cmd, &o.backend)
+	return cmd
+}
+
+func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
+	switch o.format {
+	case "text", "json", "markdown":
+	default:
+		return usageError{fmt.Errorf("--format must be text, json or markdown, got %q", o.format)}
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	if o.today != "" {
+		t, err := time.Parse(time.DateOnly, o.today)
+		if err != nil {
+			return usageError{fmt.Errorf("--today must be a date like 2026-11-22, got %q", o.today)}
+		}
+		today = t
+	}
+	fleet, err := loadFleet(g.environments, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	in := upgrade.Inputs{Fleet: fleet, Today: today, Selection: automation.Selection{Roles: o.roles, Clusters: o.clusters}}
+	if o.base != "" {
+		base, err := environments.Load(o.base)
+		if err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "the base environments do not load:")
+			return reportLoadError(err, o.base, cmd)
+		}
+		in.Base = base
+	}
+	if o.awsAddons {
+		in.Catalog = eksgate.NewAddonCatalog()
+	}
+	if o.offline && o.backend.backend != "" {
+		return usageError{errors.New("--offline reads no backend; leave out --backend or --offline")}
+	}
+	if want, err := o.stateWanted(); err != nil {
+		return err
+	} else if want {
+		backend, url, err := newBackend(&o.backend)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "reading current versions from %s\n", redactURL(url))
+		in.State = &upgrade.BackendState{Backend: backend}
+	}
+	plan, err := upgrade.Build(context.Background(), in)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "unknown ") {
+			return usageError{err}
+		}
+		return err
+	}
+	var out []byte
+	switch o.format {
+	case "json":
+		out, err = plan.JSON()
+		if err != nil {
+			return err
+		}
+	case "markdown":
+		out = []byte(plan.Markdown())
+	default:
+		out = []byte(plan.Text())
+	}
+	if o.out != "" {
+		if err := writeFileAtomic(o.out, out); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", o.out)
+	} else if _, err := cmd.OutOrStdout().Write(out); err != nil {
+		return err
+	}
+	if plan.Failed() {
+		return exitError{1}
+	}
+	return nil
+}
+
+// stateWanted: a backend named by flag or environment, or the local default
+// when it already exists. Plan never creates state: a file:// backend that
+// does not exist is an error when named, and skipped when it is the default.
+func (o *planOptions) stateWanted() (bool, error) {
+	if o.offline {
+		return false, nil
+	}
+	url := o.backend.backend
+	if url == "" {
+		url = os.Getenv("PULUMI_BACKEND_URL")
+	}
+	if url == "" {
+		st, err := os.Stat(DefaultStateDir)
+		return err == nil && st.IsDir(), nil
+	}
+	if dir, ok := strings.CutPrefix(url, "file://"); ok {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return false, usageError{fmt.Errorf("the backend %s does not exist; plan reads state and never creates it (use --offline to plan without state)", url)}
+		}
+	}
+	return true, nil
+}
+
+func reportLoadError(err error, dir string, cmd *cobra.Command) error {
+	var errs environments.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintln(cmd.ErrOrStderr(), e.Error())
+		}
+		return exitError{1}
+	}
+	return fmt.Errorf("%s: %w", dir, err)
+}

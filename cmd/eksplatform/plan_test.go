@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/automation/upgrade"
+	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/stacks/outputs"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden plans under testdata/plan")
+
+// planDay fixes the day support windows are measured against, so goldens
+// do not age.
+const planDay = "2026-11-22"
+
+// bumped copies the example environments with eks_version changed per role.
+func bumped(t *testing.T, versions map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(envDir, "*.json"))
+	require.NoError(t, err)
+	re := regexp.MustCompile(`"eks_version": "[0-9.]+"`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		role := strings.TrimSuffix(filepath.Base(f), ".json")
+		if v, ok := versions[role]; ok {
+			require.True(t, re.Match(data), f)
+			data = re.ReplaceAll(data, []byte(`"eks_version": "`+v+`"`))
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o600))
+	}
+	return dir
+}
+
+// golden compares got with testdata/plan/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "plan", name)
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run `go test ./cmd/eksplatform -run TestPlanGoldens -update` to write it")
+	assert.Equal(t, string(want), got, "%s changed; if on purpose, rerun with -update and review the diff", path)
+}
+
+// TestPlanGoldens: the examples as they are, the examples with nonprod and
+// prod bumped (planned against the originals), and an unsafe bump.
+func TestPlanGoldens(t *testing.T) {
+	t.Parallel()
+	upgradeDir := bumped(t, map[string]string{"nonprod": "1.35", "prod": "1.35"})
+	unsafeDir := bumped(t, map[string]string{"prod": "1.35", "sandbox": "1.34"})
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"examples", []string{"--environments", envDir}, 0},
+		{"upgrade", []string{"--environments", upgradeDir, "--base-environments", envDir}, 0},
+		{"unsafe", []string{"--environments", unsafeDir, "--base-environments", envDir}, 1},
+	} {
+		for _, format := range []struct{ flag, ext string }{{"text", "txt"}, {"markdown", "md"}, {"json", "json"}} {
+			t.Run(tc.name+"."+format.ext, func(t *testing.T) {
+				t.Parallel()
+				args := append([]string{"plan", "--offline", "--today", planDay, "--format", format.flag}, tc.args...)
+				code, out, errOut := cli(args...)
+				assert.Equal(t, tc.code, code, errOut)
+				golden(t, tc.name+"."+format.ext, out)
+			})
+		}
+	}
+}
+
+func loadPlan(t *testing.T, data string) *upgrade.Plan {
+	t.Helper()
+	var p upgrade.Plan
+	require.NoError(t, json.Unmarshal([]byte(data), &p))
+	return &p
+}
+
+// TestUpgradeScenario reads the upgrade and unsafe plans as a tool would.
+func TestUpgradeScenario(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := cli("plan", "--offline", "--today", planDay, "--format", "json",
+		"--environments", bumped(t, map[string]string{"nonprod": "1.35", "prod": "1.35"}), "--base-environments", envDir)
+	require.Equal(t, 0, code, errOut)
+	p := loadPlan(t, out)
+	require.Len(t, p.Clusters, 5)
+	for _, c := range p.Clusters {
+		assert.Equal(t, upgrade.SourceBase, c.Current.Source, c.Cluster)
+		if c.Role != "nonprod" && c.Role != "prod" {
+			assert.Empty(t, c.Steps, "%s is not touched", c.Cluster)
+			continue
+		}
+		var kinds []string
+		for _, s := range c.Steps {
+			kinds = append(kinds, s.Kind)
+		}
+		assert.Equal(t, []string{"preflight", "control-plane", "node-group", "addon", "addon", "data-plane"}, kinds,
+			"%s: preflight, control plane, nodes, then coredns and kube-proxy (the others are the same build for both minors), data plane", c.Cluster)
+		assert.Equal(t, "addon coredns", c.Steps[3].Title)
+		assert.Equal(t, "addon kube-proxy", c.Steps[4].Title)
+		assert.False(t, c.Refused)
+		assert.Equal(t, "1.34", c.Current.Kubernetes)
+		assert.Equal(t, "1.35", c.Desired.Kubernetes)
+	}
+	assert.Empty(t, p.Findings, "the bump also clears the end-of-support warnings")
+
+	code, out, _ = cli("plan", "--offline", "--today", planDay, "--format", "json",
+		"--environments", bumped(t, map[string]string{"prod": "1.35", "sandbox": "1.34"}), "--base-environments", envDir)
+	assert.Equal(t, 1, code, "an unsafe bump is refused")
+	p = loadPlan(t, out)
+	var found []string
+	for _, f := range p.Findings {
+		if f.Severity == upgrade.Error {
+			found = append(found, f.Code+" "+f.Subject)
+		}
+	}
+	assert.ElementsMatch(t, []string{"EKS102 sbx-i01-aws-us-east-1", "FLT101 preview", "FLT101 prod"}, found)
+	assert.True(t, p.Clusters[0].Refused, "the downgraded sandbox")
+	assert.False(t, p.Clusters[2].Refused, "nonprod is not touched")
+	assert.True(t, p.Clusters[3].Refused, "prod goes ahead of nonprod")
+}
+
+func TestPlanOutAndUsage(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "plan.md")
+	code, stdout, errOut := cli("plan", "--offline", "--today", planDay, "--format", "markdown", "--out", out,
+		"--environments", bumped(t, map[string]string{"prod": "1.35"}))
+	assert.Equal(t, 1, code, "FLT101: prod ahead of nonprod")
+	assert.Empty(t, stdout)
+	assert.Contains(t, errOut, "wrote "+out)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "| ❌ | FLT101 | prod |", "the plan is written even when a check fails")
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "--format", "yaml"}, `--format must be text, json or markdown, got "yaml"`},
+		{[]string{"plan", "--today", "22/11/2026"}, "--today must be a date like 2026-11-22"},
+		{[]string{"plan", "--offline", "--role", "staging"}, "unknown role"},
+		{[]string{"plan", "--backend", "file:///does/not/exist"}, "plan reads state and never creates it"},
+		{[]string{"plan", "--offline", "--backend", "file:///tmp"}, "--offline reads no backend"},
+	} {
+		code, _, errOut := cli(append(tc.args, "--environments", envDir)...)
+		assert.Equal(t, 2, code, "%v", tc.args)
+		assert.Contains(t, errOut, tc.want, "%v", tc.args)
+	}
+
+	code, _, errOut = cli("plan", "--offline", "--environments", envDir, "--base-environments", badEnvironments(t))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "the base environments do not load:")
+	assert.Contains(t, errOut, `eks_verison: unknown field`)
+}
+
+func TestPlanSelectsRoles(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := cli("plan", "--offline", "--today", planDay, "--format", "json", "--environments", envDir, "--role", "prod")
+	require.Equal(t, 0, code, errOut)
+	p := loadPlan(t, out)
+	require.Len(t, p.Clusters, 2)
+	assert.Equal(t, "prod-i01-aws-us-east-2", p.Clusters[0].Cluster)
+	assert.Len(t, p.Waves, 2, "prod's canary and the rest")
+}
+
+// TestPlanReadsTheBackend makes stacks with the real engine in a file://
+// backend, with the outputs the cluster program exports, then plans: the
+// current versions come from there, not from the environment files.
+func TestPlanReadsTheBackend(t *testing.T) {
+	const passphrase = "plan-passphrase-canary"
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", passphrase)
+	t.Setenv("PULUMI_HOME", t.TempDir())
+	state := t.TempDir()
+	fleet, err := environments.Load(envDir)
+	require.NoError(t, err)
+
+	running := map[string]string{"np-i01-aws-us-east-2": "1.33", "prod-i01-aws-us-east-2": "1.34", "prod-i02-aws-us-west-2": "1.33"}
+	path, err := automation.FindPulumi(".")
+	require.NoError(t, err, "the real-engine tests need the Pulumi CLI: run `make setup`")
+	command, err := automation.NewCommand(path)
+	require.NoError(t, err)
+	backend, err := automation.NewPulumiBackend(automation.PulumiOptions{
+		BackendURL: "file://" + state, Command: command,
+		Env: map[string]string{"PULUMI_CONFIG_PASSPHRASE": passphrase},
+		Program: func(c *environments.Cluster) pulumi.RunFunc {
+			return func(ctx *pulumi.Context) error {
+				k8s := running[c.Name]
+				var r struct{ pulumi.ResourceState }
+				if err := ctx.RegisterComponentResource("eksplatform:test:Foundation", c.Name, &r); err != nil {
+					return err
+				}
+				ctx.Export(outputs.KubernetesVersion, pulumi.String(k8s))
+				ctx.Export(outputs.NodeGroupRelease, pulumi.String(k8s+".4-20251001"))
+				ctx.Export(outputs.KarpenterVersion, pulumi.String("1.9.0"))
+				ctx.Export(outputs.AddonVersions, pulumi.StringMap{"coredns": pulumi.String("v1.11.4-eksbuild.14"), "kube-proxy": pulumi.String("v" + k8s + ".9-eksbuild.1")})
+				ctx.Export(outputs.Kubeconfig, pulumi.ToSecret(pulumi.String("apiVersion: v1")))
+				return nil
+			}
+		},
+	})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for name := range running {
+		c, ok := fleet.Cluster(name)
+		require.True(t, ok)
+		stack, err := backend.Open(ctx, c)
+		require.NoError(t, err)
+		_, err = stack.Up(ctx, automation.UpOptions{})
+		require.NoError(t, err, name)
+	}
+
+	code, out, errOut := cli("plan", "--today", planDay, "--format", "json", "--environments", envDir, "--backend", "file://"+state)
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "reading current versions from file://"+state)
+	p := loadPlan(t, out)
+	byName := map[string]upgrade.ClusterPlan{}
+	for _, c := range p.Clusters {
+		byName[c.Cluster] = c
+	}
+	np := byName["np-i01-aws-us-east-2"]
+	assert.Equal(t, upgrade.Current{Source: upgrade.SourceState, Versions: upgrade.Versions{Kubernetes: "1.33", NodeRelease: "1.33.4-20251001",
+		Karpenter: "1.9.0", Addons: map[string]string{"coredns": "v1.11.4-eksbuild.14", "kube-proxy": "v1.33.9-eksbuild.1"}}}, np.Current)
+	require.GreaterOrEqual(t, len(np.Steps), 2)
+	assert.Equal(t, "control-plane", np.Steps[1].Kind)
+	assert.Equal(t, "1.33", np.Steps[1].From)
+	assert.Equal(t, upgrade.SourceNew, byName["sbx-i01-aws-us-east-1"].Current.Source, "no stack: a new cluster")
+
+	var kinds []string
+	for _, s := range byName["prod-i01-aws-us-east-2"].Steps {
+		kinds = append(kinds, s.Kind+" "+s.Title)
+	}
+	// prod-i01 runs 1.34 already: coredns moves up, the addons its outputs do
+	// not list are installed, kube-proxy runs a newer 1.34 build than the
+	// table knows and stays, the nodes run a 1.34 release and stay.
+	assert.Equal(t, []string{"addon addon vpc-cni", "addon addon coredns", "addon addon aws-ebs-csi-driver", "addon addon aws-efs-csi-driver",
+		"karpenter karpenter chart and CRDs"}, kinds)
+	assert.Equal(t, "none", byName["prod-i01-aws-us-east-2"].Steps[0].From)
+
+	var found []string
+	for _, f := range p.Findings {
+		found = append(found, f.Severity+" "+f.Code+" "+f.Subject)
+	}
+	assert.Contains(t, found, "warning FLT102 prod", "prod's clusters run 1.33 and 1.34")
+	assert.NotContains(t, out+errOut, passphrase)
+	assert.NotContains(t, out, "apiVersion: v1", "secrets are never read")
+
+	code, out, errOut = cli("plan", "--today", planDay, "--environments", bumped(t, map[string]string{"nonprod": "1.35"}), "--backend", "file://"+state)
+	assert.Equal(t, 1, code, errOut)
+	assert.Contains(t, out, "ERROR EKS101 np-i01-aws-us-east-2: eks_version 1.35 skips a minor version: the cluster runs 1.33")
+}
