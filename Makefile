@@ -6,11 +6,13 @@ GO ?= go
 BIN := $(CURDIR)/bin
 GOLANGCI_LINT_VERSION := v2.15.0
 SYNTH_OUT ?= out/synth
+# Extra flags of `make plan`, e.g. PLAN_FLAGS="--format markdown --base-environments ../main/environments".
+PLAN_FLAGS ?=
 
 # The driver and its tests find the Pulumi CLI that `make setup` installed.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup build test lint validate synth
+.PHONY: help setup build test lint validate plan synth
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +33,9 @@ lint: $(BIN)/golangci-lint ## run golangci-lint with .golangci.yml
 
 $(BIN)/golangci-lint:
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+plan: build ## validate, then print the rollout plan and pre-upgrade checks (no AWS account needed; exit 1 if a check fails)
+	$(BIN)/eksplatform plan $(PLAN_FLAGS)
 
 validate: build ## check every environment file (no AWS account needed)
 	$(BIN)/eksplatform validate
