@@ -271,6 +271,11 @@ func applyLayerDefaults(f *File) {
 	}
 	defaultBool(&o.ExternalSecrets.Enabled, true)
 	defaultString(&o.ExternalSecrets.SSMPathPrefix, DefaultSSMPathPrefix)
+	if o.FluentBit == nil {
+		o.FluentBit = &FluentBitSpec{}
+	}
+	defaultBool(&o.FluentBit.Enabled, false)
+	defaultInt(&o.FluentBit.LogRetentionDays, DefaultPodLogRetentionDays)
 }
 
 // clusterDefaultsOn resolves a switch whose default depends on the cluster:
@@ -281,3 +286,16 @@ func clusterDefaultsOn(explicit *bool, hasWhatItNeeds bool) bool {
 	}
 	return hasWhatItNeeds
 }
+
+// DefaultPodLogRetentionDays keeps forwarded pod logs a month.
+const DefaultPodLogRetentionDays = 30
+
+// PodLogGroup is the CloudWatch log group aws-for-fluent-bit writes a
+// cluster's pod logs to, beside EKS's own /aws/eks/<cluster>/cluster.
+func PodLogGroup(cluster string) string { return "/aws/eks/" + cluster + "/pods" }
+
+// Spot service-linked role settings of an account.
+const (
+	SpotRoleCreate = "create"
+	SpotRoleExists = "exists"
+)

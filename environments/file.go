@@ -31,16 +31,22 @@ type File struct {
 	ManagementNodeGroup *NodeGroupSpec `json:"management_node_group,omitempty"`
 	// Addons maps an EKS addon name to "latest", "default" or an exact version.
 	// The five base addons default to "latest" when not listed.
-	Addons               map[string]string `json:"addons,omitempty"`
-	AccessEntries        []AccessEntrySpec `json:"access_entries,omitempty"`
-	AdminTeamClaim       string            `json:"admin_team_claim,omitempty"`
-	OIDCIdentityProvider *OIDCProviderSpec `json:"oidc_identity_provider,omitempty"`
-	DNS                  *DNSSpec          `json:"dns,omitempty"`
-	Network              *NetworkSpec      `json:"network,omitempty"`
-	Storage              *StorageSpec      `json:"storage,omitempty"`
-	Karpenter            *KarpenterSpec    `json:"karpenter,omitempty"`
-	Operators            *OperatorsSpec    `json:"operators,omitempty"`
-	Rollout              *RolloutSpec      `json:"rollout,omitempty"`
+	Addons        map[string]string `json:"addons,omitempty"`
+	AccessEntries []AccessEntrySpec `json:"access_entries,omitempty"`
+	// ClusterAdmin is the cluster-admin IAM role of every cluster of the
+	// role (a cluster may set its own). Required here or on every cluster.
+	ClusterAdmin *ClusterAdminSpec `json:"cluster_admin,omitempty"`
+	// Accounts holds account-level settings, keyed by the account id of
+	// clusters of this role.
+	Accounts             map[string]*AccountSpec `json:"accounts,omitempty"`
+	AdminTeamClaim       string                  `json:"admin_team_claim,omitempty"`
+	OIDCIdentityProvider *OIDCProviderSpec       `json:"oidc_identity_provider,omitempty"`
+	DNS                  *DNSSpec                `json:"dns,omitempty"`
+	Network              *NetworkSpec            `json:"network,omitempty"`
+	Storage              *StorageSpec            `json:"storage,omitempty"`
+	Karpenter            *KarpenterSpec          `json:"karpenter,omitempty"`
+	Operators            *OperatorsSpec          `json:"operators,omitempty"`
+	Rollout              *RolloutSpec            `json:"rollout,omitempty"`
 	// Charts overrides the repository, chart or version of the Helm charts
 	// the layers install (data/charts.json holds the defaults).
 	Charts   map[string]*ChartSpec `json:"charts,omitempty"`
@@ -65,6 +71,27 @@ type ClusterSpec struct {
 	Tags                map[string]string   `json:"tags,omitempty"`
 	// DNS replaces the role's zones and domains for this cluster.
 	DNS *DNSSpec `json:"dns,omitempty"`
+	// ClusterAdmin replaces the role's cluster_admin for this cluster.
+	ClusterAdmin *ClusterAdminSpec `json:"cluster_admin,omitempty"`
+}
+
+// ClusterAdminSpec is the cluster's admin IAM role: created per cluster and
+// assumable only by the trusted principals, or an existing role brought in.
+// Either way it gets an access entry with AmazonEKSClusterAdminPolicy.
+type ClusterAdminSpec struct {
+	// TrustedPrincipals may assume the created role: IAM role or user ARNs,
+	// or an account root (arn:aws:iam::123456789012:root).
+	TrustedPrincipals []string `json:"trusted_principals,omitempty"`
+	// RoleARN brings an existing role instead of creating one.
+	RoleARN string `json:"role_arn,omitempty"`
+}
+
+// AccountSpec are settings of one AWS account of the fleet.
+type AccountSpec struct {
+	// SpotServiceLinkedRole is "create" (default: the first cluster of the
+	// account, in wave order, creates AWSServiceRoleForEC2Spot) or "exists"
+	// (the account has it; nothing is created).
+	SpotServiceLinkedRole string `json:"spot_service_linked_role,omitempty"`
 }
 
 // VPCSpec either asks for a new VPC (CIDR) or adopts an existing one (ID and subnets).

@@ -11,6 +11,30 @@ type Fleet struct {
 	Dir      string
 	Roles    []*Role
 	Warnings []Warning
+	// Accounts are the AWS accounts of the fleet's clusters, by id.
+	Accounts []*Account
+}
+
+// Account is one AWS account of the fleet and what is created once in it.
+type Account struct {
+	ID string
+	// SpotRoleOwner is the cluster whose stack creates the account's Spot
+	// service-linked role: the first cluster of the account in wave order.
+	// Empty when the account already has the role (SpotRoleExists).
+	SpotRoleOwner  string
+	SpotRoleExists bool
+	// DeclaredIn is the file that set "exists", for messages.
+	DeclaredIn string
+}
+
+// Account finds an account by id.
+func (f *Fleet) Account(id string) (*Account, bool) {
+	for _, a := range f.Accounts {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return nil, false
 }
 
 // Role is one environment file: a group of clusters that roll out together.
@@ -25,6 +49,9 @@ type Role struct {
 	ExtendedSupport bool
 	Clusters        []*Cluster
 	Rollout         Rollout
+	// Accounts are the account settings the file declares: account id to
+	// spot_service_linked_role.
+	Accounts map[string]string
 }
 
 // Rollout is how the driver rolls a role out.
@@ -85,7 +112,36 @@ type Cluster struct {
 	Rollout Rollout
 	// ExtendedSupport says the role may run on EKS extended support.
 	ExtendedSupport bool
+	// ClusterAdmin is the cluster-admin IAM role, created or brought.
+	ClusterAdmin ClusterAdmin
+	// OwnsSpotRole says this cluster's stack creates its account's Spot
+	// service-linked role (see Fleet.Accounts); SpotRoleOwner names the
+	// cluster that does, empty when the account already has the role.
+	OwnsSpotRole  bool
+	SpotRoleOwner string
 }
+
+// SpotRole says who provides the Spot service-linked role of the cluster's
+// account: "created by this stack", "created by <cluster>" or "exists in
+// the account".
+func (c *Cluster) SpotRole() string {
+	switch {
+	case c.OwnsSpotRole:
+		return "created by this stack"
+	case c.SpotRoleOwner != "":
+		return "created by " + c.SpotRoleOwner
+	}
+	return "exists in the account"
+}
+
+// ClusterAdmin is created (TrustedPrincipals) or brought (RoleARN).
+type ClusterAdmin struct {
+	TrustedPrincipals []string
+	RoleARN           string
+}
+
+// Creates says the cluster's stack creates the role.
+func (a ClusterAdmin) Creates() bool { return a.RoleARN == "" }
 
 // VPC is either created from CIDR or adopted by ID.
 type VPC struct {

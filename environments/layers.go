@@ -86,6 +86,15 @@ type Operators struct {
 	Reloader          bool
 	ExternalSecrets   ExternalSecrets
 	EchoServer        bool
+	FluentBit         FluentBit
+}
+
+// FluentBit settings; LogGroup has the cluster name filled in.
+type FluentBit struct {
+	Enabled bool
+	// LogGroup is /aws/eks/<cluster>/pods.
+	LogGroup      string
+	RetentionDays int
 }
 
 // ExternalSecrets settings; SSMPathPrefix has the cluster name filled in.

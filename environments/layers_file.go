@@ -107,6 +107,15 @@ type OperatorsSpec struct {
 	ExternalSecrets   *ExternalSecretsSpec `json:"external_secrets,omitempty"`
 	// EchoServer deploys a tiny echo service used by the health gate after a rollout.
 	EchoServer *ToggleSpec `json:"echo_server,omitempty"`
+	// FluentBit forwards pod logs to CloudWatch Logs. Default off.
+	FluentBit *FluentBitSpec `json:"fluent_bit,omitempty"`
+}
+
+// FluentBitSpec configures aws-for-fluent-bit and the cluster's pod log group.
+type FluentBitSpec struct {
+	Enabled *bool `json:"enabled,omitempty"`
+	// LogRetentionDays keeps pod logs this long (a CloudWatch retention). Default 30.
+	LogRetentionDays *int `json:"log_retention_days,omitempty"`
 }
 
 // ToggleSpec switches an operator on or off. Default on.

@@ -69,6 +69,7 @@ func LoadFiles(paths ...string) (*Fleet, error) {
 		}
 		return a.Name < b.Name
 	})
+	assignAccounts(fleet)
 	return fleet, nil
 }
 
@@ -82,6 +83,8 @@ func Parse(file string, data []byte) (*Role, []Warning, error) {
 	if errs := checkFleet(&Fleet{Roles: []*Role{role}}); len(errs) > 0 {
 		return nil, nil, errs
 	}
+	// Alone, the role owns what its accounts need; Load decides across files.
+	assignAccounts(&Fleet{Roles: []*Role{role}})
 	return role, warnings, nil
 }
 
@@ -139,7 +142,7 @@ func checkFleet(f *Fleet) Errors {
 			names[strings.ToLower(c.Name)] = where{r.File, path}
 		}
 	}
-	return errs
+	return append(errs, checkAccounts(f)...)
 }
 
 // resolve merges role settings, cluster overrides and defaults into the
@@ -154,6 +157,10 @@ func resolve(path string, f *File) *Role {
 		Ephemeral:       *f.Ephemeral,
 		Rollout:         resolveRollout(f.Rollout),
 		ExtendedSupport: f.Support == SupportExtended,
+		Accounts:        map[string]string{},
+	}
+	for id, a := range f.Accounts {
+		role.Accounts[id] = a.SpotServiceLinkedRole
 	}
 	ng := f.ManagementNodeGroup
 	addons := make([]Addon, 0, len(f.Addons))
@@ -244,6 +251,11 @@ func resolve(path string, f *File) *Role {
 			OIDC:              oidc,
 			Tags:              tags,
 		}
+		admin := f.ClusterAdmin
+		if cs.ClusterAdmin != nil {
+			admin = cs.ClusterAdmin
+		}
+		cluster.ClusterAdmin = ClusterAdmin{TrustedPrincipals: slices.Clone(admin.TrustedPrincipals), RoleARN: admin.RoleARN}
 		layers.applyTo(cluster, f, &cs)
 		cluster.Rollout = role.Rollout
 		cluster.ExtendedSupport = role.ExtendedSupport
@@ -313,6 +325,7 @@ func resolveLayers(f *File) resolvedLayers {
 		MetricsServer:     *o.MetricsServer.Enabled,
 		Reloader:          *o.Reloader.Enabled,
 		ExternalSecrets:   ExternalSecrets{Enabled: *o.ExternalSecrets.Enabled, SSMPathPrefix: o.ExternalSecrets.SSMPathPrefix},
+		FluentBit:         FluentBit{Enabled: *o.FluentBit.Enabled, RetentionDays: *o.FluentBit.LogRetentionDays},
 	}
 	l.charts = DefaultCharts()
 	for name, over := range f.Charts {
@@ -351,6 +364,9 @@ func (l resolvedLayers) applyTo(c *Cluster, f *File, cs *ClusterSpec) {
 	c.Operators.EchoServer = clusterDefaultsOn(f.Operators.EchoServer.Enabled,
 		len(c.DNS.DomainFilters) > 0 && c.Network.LoadBalancerController.Enabled)
 	c.Operators.ExternalSecrets.SSMPathPrefix = strings.ReplaceAll(l.operators.ExternalSecrets.SSMPathPrefix, "{cluster}", c.Name)
+	if c.Operators.FluentBit.Enabled {
+		c.Operators.FluentBit.LogGroup = PodLogGroup(c.Name)
+	}
 	c.Charts = maps.Clone(l.charts)
 	c.EchoServerImage = Image("echo-server")
 }

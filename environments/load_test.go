@@ -29,6 +29,7 @@ const baseRole = `{
               "aws-ebs-csi-driver": "latest", "aws-efs-csi-driver": "latest" },
   "access_entries": [ { "principal_arn": "arn:aws:iam::345678901234:role/PlatformAdmin",
                         "policy": "AmazonEKSClusterAdminPolicy" } ],
+  "cluster_admin": { "trusted_principals": ["arn:aws:iam::345678901234:role/PlatformOnCall"] },
   "admin_team_claim": "ThoughtWorks-DPS/twdps-core-labs-team"
 }`
 
@@ -84,7 +85,7 @@ var badCorpus = []badCase{
 	{
 		name:   "unknown field with no close match lists the allowed ones",
 		data:   edit(func(d map[string]any) { cluster(d, 0)["owner"] = "x" }),
-		want:   []string{`environments/prod.json: clusters[0].owner: unknown field; allowed: account_id, deploy_role_arn, dns, endpoint_access, kms_key_arn, management_node_group, name, region, tags, vpc`},
+		want:   []string{`environments/prod.json: clusters[0].owner: unknown field; allowed: account_id, cluster_admin, deploy_role_arn, dns, endpoint_access, kms_key_arn, management_node_group, name, region, tags, vpc`},
 		schema: true,
 	},
 	{
@@ -121,6 +122,82 @@ var badCorpus = []badCase{
 		name:   "support tier that does not exist",
 		data:   edit(func(d map[string]any) { d["support"] = "premium" }),
 		want:   []string{`environments/prod.json: support: must be "standard" or "extended", got "premium"`},
+		schema: true,
+	},
+	{
+		name:   "no cluster admin anywhere",
+		data:   edit(func(d map[string]any) { delete(d, "cluster_admin") }),
+		want:   []string{`environments/prod.json: cluster_admin: is required (clusters without one: prod-i01-aws-us-east-2, prod-i02-aws-us-west-2): {"trusted_principals": ["arn:aws:iam::123456789012:role/PlatformAdmin"]} creates a role per cluster that only those principals may assume; {"role_arn": "arn:aws:iam::123456789012:role/Existing"} brings one. Set it here or on each cluster`},
+		schema: true,
+	},
+	{
+		name: "cluster admin on one cluster only",
+		data: edit(func(d map[string]any) {
+			delete(d, "cluster_admin")
+			cluster(d, 1)["cluster_admin"] = map[string]any{"role_arn": "arn:aws:iam::345678901234:role/BreakGlass"}
+		}),
+		want:   []string{`environments/prod.json: cluster_admin: is required (clusters without one: prod-i01-aws-us-east-2): {"trusted_principals": ["arn:aws:iam::123456789012:role/PlatformAdmin"]} creates a role per cluster that only those principals may assume; {"role_arn": "arn:aws:iam::123456789012:role/Existing"} brings one. Set it here or on each cluster`},
+		schema: true,
+	},
+	{
+		name: "cluster admin both created and brought",
+		data: edit(func(d map[string]any) {
+			d["cluster_admin"] = map[string]any{"trusted_principals": []any{"arn:aws:iam::345678901234:role/PlatformOnCall"}, "role_arn": "arn:aws:iam::345678901234:role/BreakGlass"}
+		}),
+		want:   []string{`environments/prod.json: cluster_admin: sets both trusted_principals and role_arn; choose one: create a role, or bring arn:aws:iam::345678901234:role/BreakGlass`},
+		schema: true,
+	},
+	{
+		name:   "cluster admin with neither form",
+		data:   edit(func(d map[string]any) { d["cluster_admin"] = map[string]any{} }),
+		want:   []string{`environments/prod.json: cluster_admin: must set trusted_principals (create a role per cluster) or role_arn (bring one)`},
+		schema: true,
+	},
+	{
+		name: "cluster admin trusting a wildcard",
+		data: edit(func(d map[string]any) {
+			d["cluster_admin"] = map[string]any{"trusted_principals": []any{"arn:aws:iam::345678901234:role/*"}}
+		}),
+		want:   []string{`environments/prod.json: cluster_admin.trusted_principals[0]: must name a principal, not a wildcard, got "arn:aws:iam::345678901234:role/*": anyone matching it could administer the cluster`},
+		schema: true,
+	},
+	{
+		name: "cluster admin trusting something that is not a principal",
+		data: edit(func(d map[string]any) {
+			cluster(d, 0)["cluster_admin"] = map[string]any{"trusted_principals": []any{"arn:aws:iam::345678901234:root", "arn:aws:s3:::bucket"}}
+		}),
+		want:   []string{`environments/prod.json: clusters[0].cluster_admin.trusted_principals[1]: must be an IAM role or user ARN or an account root (arn:aws:iam::123456789012:root), got "arn:aws:s3:::bucket"`},
+		schema: true,
+	},
+	{
+		name: "brought cluster admin that already has an access entry",
+		data: edit(func(d map[string]any) {
+			d["cluster_admin"] = map[string]any{"role_arn": "arn:aws:iam::345678901234:role/PlatformAdmin"}
+		}),
+		want: []string{`environments/prod.json: cluster_admin.role_arn: arn:aws:iam::345678901234:role/PlatformAdmin already has an access entry at access_entries[0]; EKS allows one access entry per principal: remove that entry (cluster_admin gives the role AmazonEKSClusterAdminPolicy)`},
+	},
+	{
+		name: "account setting for an account without clusters here",
+		data: edit(func(d map[string]any) {
+			d["accounts"] = map[string]any{"111111111111": map[string]any{"spot_service_linked_role": "exists"}}
+		}),
+		want:   []string{`environments/prod.json: accounts.111111111111: no cluster of this role is in account 111111111111; declare account settings in a file with a cluster there (accounts: 345678901234)`},
+		schema: false,
+	},
+	{
+		name: "spot role setting that does not exist",
+		data: edit(func(d map[string]any) {
+			d["accounts"] = map[string]any{"345678901234": map[string]any{"spot_service_linked_role": "adopt"}}
+		}),
+		want:   []string{`environments/prod.json: accounts.345678901234.spot_service_linked_role: must be "create" or "exists", got "adopt"`},
+		schema: true,
+	},
+	{
+		name: "pod log retention CloudWatch does not offer",
+		data: edit(func(d map[string]any) {
+			d["operators"] = map[string]any{"fluent_bit": map[string]any{"enabled": true, "log_retention_days": 45}}
+		}),
+		want:   []string{`environments/prod.json: operators.fluent_bit.log_retention_days: must be a CloudWatch Logs retention: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got 45`},
 		schema: true,
 	},
 	{
@@ -360,7 +437,7 @@ var badCorpus = []badCase{
 	{
 		name:   "unknown chart",
 		data:   edit(func(d map[string]any) { d["charts"] = map[string]any{"istio": map[string]any{"version": "1.0.0"}} }),
-		want:   []string{`environments/prod.json: charts.istio: "istio" is not a chart of the platform; charts: aws-load-balancer-controller, cert-manager, external-dns, external-secrets, karpenter, karpenter-crd, metrics-server, reloader`},
+		want:   []string{`environments/prod.json: charts.istio: "istio" is not a chart of the platform; charts: aws-for-fluent-bit, aws-load-balancer-controller, cert-manager, external-dns, external-secrets, karpenter, karpenter-crd, metrics-server, reloader`},
 		schema: true,
 	},
 	{

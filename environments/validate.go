@@ -80,6 +80,7 @@ func validateFile(c *collector, f *File, stem string) {
 	}
 
 	validateLayers(c, f)
+	validateAdminAndAccounts(c, f)
 
 	if len(f.Clusters) == 0 {
 		c.add("clusters", "must list at least one cluster")
