@@ -22,30 +22,33 @@ import (
 
 // Output names of a cluster stack (see package outputs).
 const (
-	OutRole                 = outputs.Role
-	OutWave                 = outputs.Wave
-	OutClusterName          = outputs.ClusterName
-	OutRegion               = outputs.Region
-	OutAccountID            = outputs.AccountID
-	OutKubernetesVersion    = outputs.KubernetesVersion
-	OutEndpoint             = outputs.Endpoint
-	OutCertificateAuthority = outputs.CertificateAuthority
-	OutOIDCIssuerURL        = outputs.OIDCIssuerURL
-	OutOIDCProviderARN      = outputs.OIDCProviderARN
-	OutKubeconfig           = outputs.Kubeconfig
-	OutNodeGroupName        = outputs.NodeGroupName
-	OutNodeGroupRelease     = outputs.NodeGroupRelease
-	OutAddonVersions        = outputs.AddonVersions
-	OutKMSKeyARN            = outputs.KMSKeyARN
-	OutVpcID                = outputs.VpcID
-	OutPrivateSubnetIDs     = outputs.PrivateSubnetIDs
-	OutPublicSubnetIDs      = outputs.PublicSubnetIDs
-	OutEFSFileSystemID      = outputs.EFSFileSystemID
-	OutEBSStorageClass      = outputs.EBSStorageClass
-	OutKarpenterVersion     = outputs.KarpenterVersion
-	OutKarpenterQueue       = outputs.KarpenterQueue
-	OutEchoServerURL        = outputs.EchoServerURL
-	OutChartVersions        = outputs.ChartVersions
+	OutRole                  = outputs.Role
+	OutWave                  = outputs.Wave
+	OutClusterName           = outputs.ClusterName
+	OutRegion                = outputs.Region
+	OutAccountID             = outputs.AccountID
+	OutKubernetesVersion     = outputs.KubernetesVersion
+	OutEndpoint              = outputs.Endpoint
+	OutCertificateAuthority  = outputs.CertificateAuthority
+	OutOIDCIssuerURL         = outputs.OIDCIssuerURL
+	OutOIDCProviderARN       = outputs.OIDCProviderARN
+	OutKubeconfig            = outputs.Kubeconfig
+	OutNodeGroupName         = outputs.NodeGroupName
+	OutNodeGroupRelease      = outputs.NodeGroupRelease
+	OutAddonVersions         = outputs.AddonVersions
+	OutKMSKeyARN             = outputs.KMSKeyARN
+	OutVpcID                 = outputs.VpcID
+	OutPrivateSubnetIDs      = outputs.PrivateSubnetIDs
+	OutPublicSubnetIDs       = outputs.PublicSubnetIDs
+	OutEFSFileSystemID       = outputs.EFSFileSystemID
+	OutEBSStorageClass       = outputs.EBSStorageClass
+	OutKarpenterVersion      = outputs.KarpenterVersion
+	OutKarpenterQueue        = outputs.KarpenterQueue
+	OutEchoServerURL         = outputs.EchoServerURL
+	OutChartVersions         = outputs.ChartVersions
+	OutClusterAdminRoleARN   = outputs.ClusterAdminRoleARN
+	OutSpotServiceLinkedRole = outputs.SpotServiceLinkedRole
+	OutPodLogGroup           = outputs.PodLogGroup
 )
 
 // Tags every AWS resource of a cluster carries besides the environment's.
@@ -105,6 +108,19 @@ func Cluster(c *environments.Cluster) pulumi.RunFunc {
 		}, withAWS)
 		if err != nil {
 			return err
+		}
+
+		// Account-level: the first cluster of an account (wave order) owns
+		// the account's Spot service-linked role (environments.Fleet.Accounts).
+		spotOwner := pulumi.String(c.SpotRole()).ToStringOutput()
+		if c.OwnsSpotRole {
+			spot, err := foundation.NewSpotServiceLinkedRole(ctx, "account-"+c.AccountID+"-spot", &foundation.SpotServiceLinkedRoleArgs{
+				AccountID: c.AccountID, Tags: tags,
+			}, withAWS)
+			if err != nil {
+				return err
+			}
+			spotOwner = spot.ARN
 		}
 
 		fargs := foundationArgs(c, vpc, tags)
@@ -167,6 +183,11 @@ func Cluster(c *environments.Cluster) pulumi.RunFunc {
 		ctx.Export(OutKarpenterQueue, ops.Karpenter.QueueName)
 		ctx.Export(OutEchoServerURL, ops.EchoServerURL)
 		ctx.Export(OutChartVersions, chartVersions(c))
+		ctx.Export(OutClusterAdminRoleARN, f.Admin.RoleARN)
+		ctx.Export(OutSpotServiceLinkedRole, spotOwner)
+		if ops.FluentBit != nil {
+			ctx.Export(OutPodLogGroup, pulumi.String(c.Operators.FluentBit.LogGroup))
+		}
 		return nil
 	}
 }
@@ -220,7 +241,10 @@ func foundationArgs(c *environments.Cluster, vpc *network.Vpc, tags map[string]s
 			Labels:         ng.Labels,
 			IMDSHopLimit:   ng.IMDSHopLimit,
 		},
-		Addons: addons,
+		Addons:                 addons,
+		Region:                 c.Region,
+		AdminTrustedPrincipals: c.ClusterAdmin.TrustedPrincipals,
+		AdminRoleARN:           c.ClusterAdmin.RoleARN,
 	}
 }
 

@@ -153,6 +153,9 @@ func (l layerInputs) operatorsArgs(net *network.Network) *operators.Args {
 	if o.ExternalSecrets.Enabled {
 		a.ExternalSecrets = &operators.ExternalSecretsSettings{Chart: l.chart("external-secrets"), SSMPathPrefix: o.ExternalSecrets.SSMPathPrefix}
 	}
+	if fb := o.FluentBit; fb.Enabled {
+		a.FluentBit = &operators.FluentBitSettings{Chart: l.chart("aws-for-fluent-bit"), LogGroup: fb.LogGroup, RetentionDays: fb.RetentionDays}
+	}
 	if o.EchoServer && net.LoadBalancerController != nil && len(c.DNS.DomainFilters) > 0 {
 		a.EchoServer = &operators.EchoServerSettings{
 			Host:         EchoServerHost(c),

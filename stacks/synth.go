@@ -18,17 +18,29 @@ type SynthResource struct {
 	// Provider is the provider URN of a custom resource.
 	Provider string `json:"provider"`
 	// Providers are the providers handed to a component, by package.
-	Providers    map[string]string `json:"providers,omitempty"`
-	Protect      bool              `json:"protect"`
-	Dependencies []string          `json:"dependencies,omitempty"`
-	Inputs       map[string]any    `json:"inputs"`
+	Providers map[string]string `json:"providers,omitempty"`
+	Protect   bool              `json:"protect"`
+	// RetainOnDelete keeps the cloud resource when its stack deletes it.
+	RetainOnDelete bool           `json:"retainOnDelete,omitempty"`
+	Dependencies   []string       `json:"dependencies,omitempty"`
+	Inputs         map[string]any `json:"inputs"`
 }
 
 // SynthDocument is what one cluster declares.
 type SynthDocument struct {
-	Cluster   string          `json:"cluster"`
-	Role      string          `json:"role"`
+	Cluster string `json:"cluster"`
+	Role    string `json:"role"`
+	// Account says what the cluster's stack does for its AWS account.
+	Account   SynthAccount    `json:"account"`
 	Resources []SynthResource `json:"resources"`
+}
+
+// SynthAccount is the account-level part of a cluster's program.
+type SynthAccount struct {
+	ID string `json:"id"`
+	// SpotServiceLinkedRole: "created by this stack", "created by <cluster>"
+	// or "exists in the account".
+	SpotServiceLinkedRole string `json:"spotServiceLinkedRole"`
 }
 
 // Synth runs the cluster's program under the mock engine and returns every
@@ -38,18 +50,19 @@ func Synth(c *environments.Cluster) (*SynthDocument, error) {
 	if err := e.Run(Cluster(c)); err != nil {
 		return nil, fmt.Errorf("synthesizing %s: %w", c.Name, err)
 	}
-	doc := &SynthDocument{Cluster: c.Name, Role: c.Role}
+	doc := &SynthDocument{Cluster: c.Name, Role: c.Role, Account: SynthAccount{ID: c.AccountID, SpotServiceLinkedRole: c.SpotRole()}}
 	for _, r := range e.Resources() {
 		doc.Resources = append(doc.Resources, SynthResource{
-			URN:          r.URN,
-			Type:         r.Type,
-			Name:         r.Name,
-			Parent:       r.Parent,
-			Provider:     r.Provider,
-			Providers:    r.Providers,
-			Protect:      r.Protect,
-			Dependencies: r.DependsOn,
-			Inputs:       mockengine.PlainMap(r.Inputs),
+			URN:            r.URN,
+			Type:           r.Type,
+			Name:           r.Name,
+			Parent:         r.Parent,
+			Provider:       r.Provider,
+			Providers:      r.Providers,
+			Protect:        r.Protect,
+			RetainOnDelete: r.RetainOnDelete,
+			Dependencies:   r.DependsOn,
+			Inputs:         mockengine.PlainMap(r.Inputs),
 		})
 	}
 	return doc, nil

@@ -55,6 +55,12 @@ type Args struct {
 	AWSProvider pulumi.ProviderResource
 	// KubeconfigRoleARN is the role the kubeconfig assumes (see ClusterArgs).
 	KubeconfigRoleARN string
+	// Region is the cluster's region (the admin role's describe policy).
+	Region string
+	// AdminTrustedPrincipals create the cluster-admin role; AdminRoleARN
+	// brings one instead. Exactly one is set.
+	AdminTrustedPrincipals []string
+	AdminRoleARN           string
 }
 
 // Foundation is the base of a cluster.
@@ -63,6 +69,7 @@ type Foundation struct {
 
 	Key       *SecretsKey
 	Cluster   *Cluster
+	Admin     *ClusterAdmin
 	NodeGroup *ManagementNodeGroup
 	Addons    map[string]*Addon
 	// AddonVersions maps addon name to the resolved version.
@@ -126,6 +133,16 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		return nil, err
 	}
 	f.Cluster = cluster
+
+	admin, err := NewClusterAdmin(ctx, a.ClusterName+"-admin", &ClusterAdminArgs{
+		ClusterName: cluster.Name, Cluster: a.ClusterName,
+		Partition: a.Partition, Region: a.Region, AccountID: a.AccountID,
+		TrustedPrincipals: a.AdminTrustedPrincipals, ExistingRoleARN: a.AdminRoleARN, Tags: a.Tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	f.Admin = admin
 
 	addon := func(ad AddonVersion, deps []pulumi.Resource) (*Addon, error) {
 		return NewAddon(ctx, a.ClusterName+"-"+ad.Name, &AddonArgs{
@@ -213,6 +230,7 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		"kmsKeyArn":     key.KeyARN,
 		"nodeGroupName": group.NodeGroupName,
 		"addonVersions": f.AddonVersions,
+		"adminRoleArn":  admin.RoleARN,
 	}); err != nil {
 		return nil, err
 	}

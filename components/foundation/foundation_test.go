@@ -13,14 +13,16 @@ import (
 
 func foundationArgs() *Args {
 	return &Args{
-		ClusterName:       testCluster,
-		KubernetesVersion: "1.34",
-		Partition:         "aws",
-		AccountID:         testAccount,
-		Protect:           true,
-		VpcID:             pulumi.String("vpc-0a1b2c3d4e5f60718"),
-		PrivateSubnetIDs:  pulumi.ToStringArray([]string{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}),
-		LogTypes:          AllLogTypes,
+		ClusterName:            testCluster,
+		KubernetesVersion:      "1.34",
+		Partition:              "aws",
+		Region:                 testRegion,
+		AccountID:              testAccount,
+		Protect:                true,
+		AdminTrustedPrincipals: []string{"arn:aws:iam::111122223333:role/PlatformOnCall"},
+		VpcID:                  pulumi.String("vpc-0a1b2c3d4e5f60718"),
+		PrivateSubnetIDs:       pulumi.ToStringArray([]string{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}),
+		LogTypes:               AllLogTypes,
 		NodeGroup: NodeGroupSettings{
 			InstanceTypes: []string{"m7g.large"}, MinSize: 1, DesiredSize: 2, MaxSize: 3,
 			AMIType: "AL2023_ARM_64_STANDARD", ReleaseVersion: ReleaseLatest, DiskSizeGiB: 50,
@@ -106,4 +108,27 @@ func TestFoundationRejectsUnknownAddon(t *testing.T) {
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `unknown addon "istio"`)
+}
+
+func TestFoundationGivesTheClusterAnAdminRole(t *testing.T) {
+	t.Parallel()
+	var arn string
+	e := run(t, func(ctx *pulumi.Context, p *aws.Provider) error {
+		args := foundationArgs()
+		args.AWSProvider = p
+		f, err := NewFoundation(ctx, testCluster, args, pulumi.Providers(p))
+		if err != nil {
+			return err
+		}
+		v, err := mockengine.Await(f.Admin.RoleARN)
+		arn, _ = v[0].(string)
+		return err
+	})
+	cluster := find(t, e, "eks:index:Cluster", testCluster)
+	entry := find(t, e, "aws:eks/accessEntry:AccessEntry", testCluster+"-admin")
+	assert.Contains(t, entry.DependsOn, cluster.URN, "the entry is made once the cluster exists")
+	assert.Equal(t, arn, entry.In()["principalArn"])
+	assert.Equal(t, "arn:aws:iam::111122223333:role/"+testCluster+"-cluster-admin", arn)
+	assert.Equal(t, find(t, e, "eksplatform:foundation:Foundation", testCluster).URN,
+		find(t, e, "eksplatform:foundation:ClusterAdmin", testCluster+"-admin").Parent)
 }

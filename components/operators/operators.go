@@ -16,6 +16,13 @@ type ExternalSecretsSettings struct {
 	SSMPathPrefix string
 }
 
+// FluentBitSettings switch on pod log forwarding (see FluentBitArgs).
+type FluentBitSettings struct {
+	Chart         kube.Chart
+	LogGroup      string
+	RetentionDays int
+}
+
 // EchoServerSettings switch on the echo-server.
 type EchoServerSettings struct {
 	Host         string
@@ -47,6 +54,7 @@ type Args struct {
 	Reloader        *kube.Chart
 	ExternalSecrets *ExternalSecretsSettings
 	EchoServer      *EchoServerSettings
+	FluentBit       *FluentBitSettings
 }
 
 // Operators is the operators layer.
@@ -56,6 +64,8 @@ type Operators struct {
 	Karpenter *Karpenter
 	// EchoServerURL is empty when the echo-server is off.
 	EchoServerURL pulumi.StringOutput
+	// FluentBit is nil when pod log forwarding is off.
+	FluentBit *FluentBit
 }
 
 // NewOperators installs karpenter, the platform namespace and the operators
@@ -115,6 +125,17 @@ func NewOperators(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		}, parent); err != nil {
 			return nil, err
 		}
+	}
+	if s := a.FluentBit; s != nil {
+		fb, err := NewFluentBit(ctx, name+"-fluent-bit", &FluentBitArgs{
+			ClusterName: a.ClusterName, Region: a.Region, Partition: a.Partition, AccountID: a.AccountID,
+			LogGroup: s.LogGroup, RetentionDays: s.RetentionDays, IRSA: a.IRSA, KubernetesProvider: a.KubernetesProvider,
+			Chart: s.Chart, WaitFor: a.WaitFor, Tags: a.Tags,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		o.FluentBit = fb
 	}
 	if s := a.EchoServer; s != nil {
 		wait := append([]pulumi.Resource{ns.Namespace}, k.NodePools...)

@@ -29,4 +29,11 @@ const (
 	KarpenterQueue       = "karpenterInterruptionQueue"
 	EchoServerURL        = "echoServerUrl"
 	ChartVersions        = "chartVersions"
+	// ClusterAdminRoleARN is the cluster-admin role, created or brought.
+	ClusterAdminRoleARN = "clusterAdminRoleArn"
+	// SpotServiceLinkedRole is the role's ARN in the stack that creates it,
+	// else "created by <cluster>" or "exists in the account".
+	SpotServiceLinkedRole = "spotServiceLinkedRole"
+	// PodLogGroup is the CloudWatch log group of pod logs (fluent-bit on).
+	PodLogGroup = "podLogGroup"
 )

@@ -130,8 +130,8 @@ func checkGuardrails(t *testing.T, s synthesized) {
 		if r.Parent == s.e.StackURN() {
 			assert.Contains(t, []string{"pulumi:providers:aws", "pulumi:providers:kubernetes", "eksplatform:network:Vpc",
 				"eksplatform:foundation:Foundation", "eksplatform:network:Network", "eksplatform:storage:Storage",
-				"eksplatform:operators:Operators"}, r.Type,
-				"%s %s: only the providers and the layers sit at the stack root", r.Type, r.Name)
+				"eksplatform:operators:Operators", "eksplatform:foundation:SpotServiceLinkedRole"}, r.Type,
+				"%s %s: only the providers, the layers and account-level pieces sit at the stack root", r.Type, r.Name)
 		}
 	}
 	checkLayers(t, s)

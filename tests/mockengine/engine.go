@@ -38,8 +38,10 @@ type Resource struct {
 	// Providers are the providers handed to a component, by package.
 	Providers map[string]string
 	Protect   bool
-	Custom    bool
-	Remote    bool // a multi-language component (pulumi-eks)
+	// RetainOnDelete keeps the cloud resource when Pulumi deletes it.
+	RetainOnDelete bool
+	Custom         bool
+	Remote         bool // a multi-language component (pulumi-eks)
 	// DependsOn are all URNs the resource waits for (explicit and through inputs).
 	DependsOn []string
 	ID        string
@@ -124,6 +126,7 @@ func (e *Engine) NewResource(args pulumi.MockResourceArgs) (string, resource.Pro
 	if rpc := args.RegisterRPC; rpc != nil {
 		parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.Remote = rpc.GetRemote()
 		r.DependsOn = slices.Sorted(slices.Values(rpc.GetDependencies()))
 		if ps := rpc.GetProviders(); len(ps) > 0 {

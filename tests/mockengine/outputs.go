@@ -47,6 +47,7 @@ var cannedOutputs = map[string]outputFunc{
 	"aws:ssm/parameter:Parameter":                           ssmParameterOutputs,
 	"aws:eks/fargateProfile:FargateProfile":                 fargateProfileOutputs,
 	"aws:eks/accessEntry:AccessEntry":                       accessEntryOutputs,
+	"aws:iam/serviceLinkedRole:ServiceLinkedRole":           serviceLinkedRoleOutputs,
 }
 
 func sqsQueueOutputs(r *Resource, a account, out resource.PropertyMap) error {
@@ -72,6 +73,21 @@ func fargateProfileOutputs(r *Resource, a account, out resource.PropertyMap) err
 	name := nameOrAuto(r, "fargateProfileName", out)
 	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:fargateprofile/%s/%s/%s", a.Partition, a.Region, a.AccountID, str(r.Inputs, "clusterName"), name, r.ID))
 	out["status"] = resource.NewProperty("ACTIVE")
+	return nil
+}
+
+// serviceLinkedRoleOutputs name the role the way IAM does for a service:
+// AWSServiceRoleForEC2Spot under aws-service-role/spot.amazonaws.com/.
+func serviceLinkedRoleOutputs(r *Resource, a account, out resource.PropertyMap) error {
+	service := str(r.Inputs, "awsServiceName")
+	names := map[string]string{"spot.amazonaws.com": "AWSServiceRoleForEC2Spot"}
+	name, ok := names[service]
+	if !ok {
+		return fmt.Errorf("no canned role name for service %q", service)
+	}
+	out["name"] = resource.NewProperty(name)
+	out["path"] = resource.NewProperty("/aws-service-role/" + service + "/")
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/%s/%s", a.Partition, a.AccountID, service, name))
 	return nil
 }
 
