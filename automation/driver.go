@@ -48,6 +48,12 @@ type Driver struct {
 	Now func() time.Time
 	// Log receives one progress line per cluster per phase.
 	Log io.Writer
+	// OnClusterDone, when set, is called once for every cluster of the plan
+	// as soon as its part of the run ends, whatever the outcome: when its
+	// operation succeeds, fails, is skipped or cancelled, and at the end of
+	// the run for clusters that did not run. Calls come from concurrent
+	// goroutines. The audit trail hangs off it.
+	OnClusterDone func(w Wave, c *environments.Cluster, res ClusterResult)
 
 	logMu sync.Mutex
 }
@@ -74,7 +80,10 @@ type ClusterResult struct {
 	Reason   string        `json:"reason,omitempty"`
 	Notes    []string      `json:"notes,omitempty"`
 	Duration time.Duration `json:"durationNs"`
-	Result   *Result       `json:"result,omitempty"`
+	// Started and Finished bound the operation; zero when it never started.
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	Result   *Result   `json:"result,omitempty"`
 
 	err error
 }
@@ -170,6 +179,15 @@ func (d *Driver) Run(ctx context.Context, plan *Plan, opts RunOptions) (*Report,
 		err = fmt.Errorf("unknown operation %q", opts.Op)
 	}
 	rep.Finished = d.now()
+	if d.OnClusterDone != nil {
+		for wi, w := range plan.Waves {
+			for ci, c := range w.Clusters {
+				if res := rep.Waves[wi].Clusters[ci]; res.Status == StatusNotRun {
+					d.OnClusterDone(w, c, res)
+				}
+			}
+		}
+	}
 	switch {
 	case err == nil:
 		rep.Outcome = StatusSucceeded
@@ -329,16 +347,21 @@ func clusterNames(cs []*environments.Cluster) string {
 }
 
 // runCluster does the operation on one cluster and never panics the wave.
-func (d *Driver) runCluster(ctx context.Context, w Wave, c *environments.Cluster, opts RunOptions) ClusterResult {
-	res := ClusterResult{Cluster: c.Name, Role: c.Role}
+func (d *Driver) runCluster(ctx context.Context, w Wave, c *environments.Cluster, opts RunOptions) (res ClusterResult) {
+	res = ClusterResult{Cluster: c.Name, Role: c.Role}
+	if d.OnClusterDone != nil {
+		defer func() { d.OnClusterDone(w, c, res) }()
+	}
 	if ctx.Err() != nil {
 		res.Status, res.Reason = StatusCancelled, "interrupted before it started"
 		return res
 	}
 	start := d.now()
+	res.Started = start
 	d.logf("[%s] %s %s: started", w.Label(), c.Name, opts.Op)
 	result, notes, skip, err := d.operate(ctx, c, opts)
-	res.Duration = d.now().Sub(start)
+	res.Finished = d.now()
+	res.Duration = res.Finished.Sub(start)
 	res.Notes = notes
 	res.Result = result
 	for _, n := range notes {

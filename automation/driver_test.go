@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/eksplatform/eksplatform/environments"
 )
 
 func threeRoles(t *testing.T) *Plan {
@@ -284,9 +287,9 @@ func TestCancelDuringBake(t *testing.T) {
 	assert.Equal(t, []string{"sandbox-01", "sandbox-02"}, sorted(h.f.clustersOf("up")))
 }
 
-func TestCancelDuringAnOperation(t *testing.T) {
-	t.Parallel()
-	h := newHarness()
+// blockedThenCancelled makes the fake's operations block and returns a
+// context cancelled once the first wave's two previews are under way.
+func blockedThenCancelled(h *harness) context.Context {
 	h.f.block = true
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -295,7 +298,13 @@ func TestCancelDuringAnOperation(t *testing.T) {
 		}
 		cancel()
 	}()
-	rep, err := h.driver.Run(ctx, threeRoles(t), RunOptions{Op: OpUp})
+	return ctx
+}
+
+func TestCancelDuringAnOperation(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	rep, err := h.driver.Run(blockedThenCancelled(h), threeRoles(t), RunOptions{Op: OpUp})
 	require.ErrorIs(t, err, ErrCancelled)
 	assert.Equal(t, StatusCancelled, rep.Outcome)
 	for _, c := range rep.Waves[0].Clusters {
@@ -368,4 +377,60 @@ func order(name string) string {
 		}
 	}
 	return name
+}
+
+// doneRecorder collects OnClusterDone calls.
+type doneRecorder struct {
+	mu    sync.Mutex
+	calls map[string]ClusterResult
+	waves map[string]int
+	count int
+}
+
+func (r *doneRecorder) hook(w Wave, c *environments.Cluster, res ClusterResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.calls == nil {
+		r.calls, r.waves = map[string]ClusterResult{}, map[string]int{}
+	}
+	r.calls[c.Name] = res
+	r.waves[c.Name] = w.Number
+	r.count++
+}
+
+// TestEveryClusterIsReportedDoneOnce: the hook the audit trail hangs off
+// sees each cluster of the plan exactly once, failed and not-run ones too.
+func TestEveryClusterIsReportedDoneOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	rec := &doneRecorder{}
+	h.driver.OnClusterDone = rec.hook
+	h.f.fail["nonprod-01/up"] = errors.New("creating node group: AccessDenied")
+	_, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	require.Error(t, err)
+	assert.Equal(t, 6, rec.count, "once per cluster")
+	status := map[string]string{}
+	for name, res := range rec.calls {
+		status[name] = res.Status
+	}
+	assert.Equal(t, map[string]string{
+		"sandbox-01": StatusSucceeded, "sandbox-02": StatusSucceeded,
+		"nonprod-01": StatusFailed, "nonprod-02": StatusSucceeded,
+		"prod-01": StatusNotRun, "prod-02": StatusNotRun,
+	}, status)
+	assert.Equal(t, "creating node group: AccessDenied", rec.calls["nonprod-01"].Reason)
+	assert.Equal(t, 1, rec.waves["nonprod-01"])
+	ok := rec.calls["sandbox-01"]
+	assert.False(t, ok.Started.IsZero())
+	assert.False(t, ok.Finished.Before(ok.Started))
+	assert.True(t, rec.calls["prod-01"].Started.IsZero(), "a cluster that never ran has no start")
+
+	rec = &doneRecorder{}
+	h = newHarness()
+	h.driver.OnClusterDone = rec.hook
+	_, err = h.driver.Run(blockedThenCancelled(h), threeRoles(t), RunOptions{Op: OpUp})
+	require.ErrorIs(t, err, ErrCancelled)
+	assert.Equal(t, 6, rec.count)
+	assert.Equal(t, StatusCancelled, rec.calls["sandbox-01"].Status)
+	assert.Equal(t, StatusNotRun, rec.calls["prod-02"].Status)
 }

@@ -21,6 +21,7 @@ var (
 	pluginRe = regexp.MustCompile(`(?i)(failed to (download|install) plugin|could not (find|load|get) plugin|no resource plugin|plugin .* not found|error resolving plugin|get\.pulumi\.com)`)
 	credsRe  = regexp.MustCompile(`(?i)(no valid credential sources|NoCredentialProviders|failed to refresh cached credentials|unable to validate AWS credentials|ExpiredToken|InvalidClientTokenId|could not find default credentials|AccessDenied.*sts:AssumeRole)`)
 	errorRe  = regexp.MustCompile(`(?m)^\s*error: (.*)$`)
+	spotRe   = regexp.MustCompile(`AWSServiceRoleForEC2Spot has been taken`)
 )
 
 // explain turns an Automation API error into one that says what went wrong
@@ -44,6 +45,11 @@ func explain(stack string, err error) error {
 		return fmt.Errorf("stack %s: %w: %s. Give the run credentials for the cluster's account (AWS_PROFILE, "+
 			"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a CI role) or set deploy_role_arn in the environment file",
 			stack, ErrCredentials, firstError(text))
+	}
+	if spotRe.MatchString(text) {
+		return fmt.Errorf("stack %s: %s. The account already has the Spot service-linked role (a stack that owned it was "+
+			"destroyed, or it was made by hand): set \"accounts\": {\"<account id>\": {\"spot_service_linked_role\": \"exists\"}} "+
+			"in the cluster's role file and run again: %w", stack, firstError(text), err)
 	}
 	return fmt.Errorf("stack %s: %s: %w", stack, firstError(text), err)
 }

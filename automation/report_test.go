@@ -1,6 +1,7 @@
 package automation
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -70,4 +71,17 @@ func TestMarkdownStaysUnderTheLimitAndSaysWhatWasTrimmed(t *testing.T) {
 	tiny := Markdown(rep, MarkdownOptions{Limit: 4000})
 	assert.Contains(t, tiny, "the changes of all 30 cluster(s) are not shown")
 	assert.Contains(t, tiny, "| **total** | 30 clusters |")
+}
+
+func TestExplainSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	output := "exit status 255\n  error: creating IAM Service Linked Role (spot.amazonaws.com): InvalidInput: Service role name AWSServiceRoleForEC2Spot has been taken in this account, please try a different suffix.\n"
+	cause := errors.New(output)
+	err := explain("prod-01", cause)
+	assert.ErrorIs(t, err, cause)
+	assert.Contains(t, err.Error(), `stack prod-01: creating IAM Service Linked Role (spot.amazonaws.com): InvalidInput: Service role name AWSServiceRoleForEC2Spot has been taken`)
+	assert.Contains(t, err.Error(), `"spot_service_linked_role": "exists"`)
+
+	err = explain("prod-01", errors.New("error: no valid credential sources for the AWS provider found"))
+	assert.ErrorIs(t, err, ErrCredentials)
 }
