@@ -1,0 +1,103 @@
+package audit
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// isolateAWS keeps the default AWS config of the tests from the machine's:
+// no profile, no region, no shared files, no instance metadata.
+func isolateAWS(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for key, value := range map[string]string{
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_PROFILE":                 "",
+		"AWS_DEFAULT_PROFILE":         "",
+		"AWS_REGION":                  "",
+		"AWS_DEFAULT_REGION":          "",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_ACCESS_KEY_ID":           "",
+		"AWS_SECRET_ACCESS_KEY":       "",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_ENDPOINT_URL":            "",
+		"AWS_ENDPOINT_URL_DYNAMODB":   "",
+		"AWS_ENDPOINT_URL_STS":        "",
+	} {
+		t.Setenv(key, value)
+	}
+}
+
+func TestOpenFile(t *testing.T) {
+	isolateAWS(t)
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		url, path, str string
+	}{
+		"default":  {"", filepath.Join(dir, "audit.jsonl"), "file://" + filepath.Join(dir, "audit.jsonl")},
+		"absolute": {"file:///var/lib/eksplatform/audit.jsonl", "/var/lib/eksplatform/audit.jsonl", "file:///var/lib/eksplatform/audit.jsonl"},
+		"relative": {"file://out/audit.jsonl", "out/audit.jsonl", "file://out/audit.jsonl"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := Open(context.Background(), tc.url, dir)
+			require.NoError(t, err)
+			fs, ok := s.(*FileStore)
+			require.True(t, ok, "%T", s)
+			assert.Equal(t, tc.path, fs.Path())
+			assert.Equal(t, tc.str, s.String())
+		})
+	}
+}
+
+func TestOpenDynamo(t *testing.T) {
+	isolateAWS(t)
+	s, err := Open(context.Background(), "dynamodb://eksplatform-audit?region=eu-west-1", "unused")
+	require.NoError(t, err)
+	ds, ok := s.(*DynamoStore)
+	require.True(t, ok, "%T", s)
+	assert.Equal(t, "dynamodb://eksplatform-audit?region=eu-west-1", s.String())
+	assert.Equal(t, "eksplatform-audit", ds.table)
+	client, ok := ds.api.(*dynamodb.Client)
+	require.True(t, ok, "%T", ds.api)
+	assert.Equal(t, "eu-west-1", client.Options().Region)
+	assert.Equal(t, 5, client.Options().RetryMaxAttempts)
+}
+
+func TestOpenDynamoDefaultRegion(t *testing.T) {
+	isolateAWS(t)
+	t.Setenv("AWS_REGION", "us-east-2")
+	s, err := Open(context.Background(), "dynamodb://My_Table.v1", "")
+	require.NoError(t, err)
+	assert.Equal(t, "dynamodb://My_Table.v1?region=us-east-2", s.String())
+}
+
+func TestOpenErrors(t *testing.T) {
+	isolateAWS(t)
+	const forms = "; want file://PATH (a JSON Lines file) or dynamodb://TABLE[?region=REGION]"
+	for value, want := range map[string]string{
+		"s3://x":      `audit store "s3://x": unsupported scheme` + forms,
+		"/tmp/a.json": `audit store "/tmp/a.json": unsupported scheme` + forms,
+		"file://":     `audit store "file://": the file path is missing` + forms,
+		"dynamodb://": `audit store "dynamodb://": the DynamoDB table name is missing` + forms,
+		"dynamodb://a": `audit store "dynamodb://a": DynamoDB table name "a" must be 3 to 255 of a-z, A-Z, 0-9, '_', '-' and '.'` +
+			forms,
+		"dynamodb://tab/le": `audit store "dynamodb://tab/le": DynamoDB table name "tab/le" must be 3 to 255 of a-z, A-Z, 0-9, '_', '-' and '.'` +
+			forms,
+		"dynamodb://table?regoin=eu-west-1": `audit store "dynamodb://table?regoin=eu-west-1": unknown parameter "regoin"` + forms,
+		"dynamodb://table?region=":          `audit store "dynamodb://table?region=": region must be given once, not empty` + forms,
+		"dynamodb://table": `audit store "dynamodb://table": no AWS region: add ?region=REGION or set AWS_REGION` +
+			forms,
+	} {
+		t.Run(value, func(t *testing.T) {
+			s, err := Open(context.Background(), value, t.TempDir())
+			assert.Nil(t, s)
+			assert.EqualError(t, err, want)
+		})
+	}
+}
