@@ -47,6 +47,12 @@ func (p *Plan) Text() string {
 		fmt.Fprintf(&b, "  %s — %s: %s; %d at a time, bake %s, gate %s%s\n", w.Label, strings.Join(w.Roles, ", "),
 			strings.Join(w.Clusters, ", "), w.Parallel, w.Bake, w.GateTimeout, map[bool]string{true: " + echo check", false: ""}[w.EchoCheck])
 	}
+	if len(p.Accounts) > 0 {
+		b.WriteString("\nAccounts\n")
+		for _, a := range p.Accounts {
+			fmt.Fprintf(&b, "  %s: %s; Spot service-linked role %s\n", a.ID, strings.Join(a.Clusters, ", "), a.SpotServiceLinkedRole)
+		}
+	}
 	for _, c := range p.Clusters {
 		fmt.Fprintf(&b, "\n%s (%s, %s)\n", c.Cluster, c.Role, c.Wave)
 		fmt.Fprintf(&b, "  current (%s): %s\n", sourceLine(c.Current), versionsLine(c.Current.Versions))
@@ -137,6 +143,12 @@ func (p *Plan) Markdown() string {
 				icon = "❌"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", icon, f.Code, f.Subject, md(f.Message), md(f.Fix))
+		}
+	}
+	if len(p.Accounts) > 0 {
+		b.WriteString("\n### Accounts\n\n| account | clusters | Spot service-linked role |\n|---|---|---|\n")
+		for _, a := range p.Accounts {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", a.ID, strings.Join(a.Clusters, ", "), a.SpotServiceLinkedRole)
 		}
 	}
 	b.WriteString("\n### Versions\n\n| cluster | source | Kubernetes | nodes | karpenter |\n|---|---|---|---|---|\n")

@@ -91,24 +91,45 @@ type WaveSummary struct {
 	EchoCheck   bool     `json:"echoCheck"`
 }
 
+// AccountSummary is one AWS account of the selected clusters.
+type AccountSummary struct {
+	ID       string   `json:"id"`
+	Clusters []string `json:"clusters"`
+	// SpotServiceLinkedRole: "created by <cluster>" or "exists in the account".
+	SpotServiceLinkedRole string `json:"spotServiceLinkedRole"`
+}
+
 // Plan is the whole rollout plan.
 type Plan struct {
-	Date     string        `json:"date"`
-	Waves    []WaveSummary `json:"waves"`
-	Clusters []ClusterPlan `json:"clusters"`
+	Date     string           `json:"date"`
+	Waves    []WaveSummary    `json:"waves"`
+	Accounts []AccountSummary `json:"accounts"`
+	Clusters []ClusterPlan    `json:"clusters"`
 	// Findings are every finding of the plan, cluster and fleet ones alike.
 	Findings []Finding `json:"findings"`
 }
 
 // Failed reports whether a check failed with severity error.
-func (p *Plan) Failed() bool {
+func (p *Plan) Failed() bool { return len(p.FailingOn([]string{Error})) > 0 }
+
+// FailingOn returns the findings that match any of the rules: a severity
+// ("error", "warning") or a check code ("EKS104").
+func (p *Plan) FailingOn(rules []string) []Finding {
+	var out []Finding
 	for _, f := range p.Findings {
-		if f.Severity == Error {
-			return true
+		for _, r := range rules {
+			if strings.EqualFold(r, f.Severity) || strings.EqualFold(r, f.Code) {
+				out = append(out, f)
+				break
+			}
 		}
 	}
-	return false
+	return out
 }
+
+// Codes are the check codes plan knows, for validating --fail-on.
+var Codes = []string{"EKS101", "EKS102", "EKS103", "EKS104", "EKS105", "ADD101", "ADD102", "ADD103",
+	"NOD102", "NOD103", "KAR101", "KAR102", "FLT101", "FLT102"}
 
 // StateReader reads the versions a cluster's stack recorded, if it has any.
 type StateReader interface {
@@ -182,6 +203,7 @@ func Build(ctx context.Context, in Inputs) (*Plan, error) {
 		}
 		p.Waves = append(p.Waves, ws)
 	}
+	p.Accounts = accounts(in.Fleet, p.Clusters)
 	fleet := fleetFindings(in.Fleet, p.Clusters)
 	for _, f := range fleet {
 		for i := range p.Clusters {
@@ -516,6 +538,27 @@ func supportFindings(c *environments.Cluster, version string, today time.Time) [
 			"schedule the upgrade to the next minor before then")}
 	}
 	return nil
+}
+
+// accounts lists the accounts of the planned clusters and who provides each
+// one's Spot service-linked role (the owner may be outside the selection).
+func accounts(fleet *environments.Fleet, plans []ClusterPlan) []AccountSummary {
+	var out []AccountSummary
+	for _, a := range fleet.Accounts {
+		s := AccountSummary{ID: a.ID, SpotServiceLinkedRole: "exists in the account"}
+		if a.SpotRoleOwner != "" {
+			s.SpotServiceLinkedRole = "created by " + a.SpotRoleOwner
+		}
+		for _, cp := range plans {
+			if c, ok := fleet.Cluster(cp.Cluster); ok && c.AccountID == a.ID {
+				s.Clusters = append(s.Clusters, cp.Cluster)
+			}
+		}
+		if len(s.Clusters) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // fleetFindings checks the order of the rollout across roles.

@@ -3,6 +3,9 @@ package upgrade
 import (
 	"context"
 	"errors"
+	"maps"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/tests/fleetfile"
 )
@@ -480,4 +484,38 @@ func TestVersionsFromOutputs(t *testing.T) {
 	assert.Equal(t, &Versions{Kubernetes: "1.34", NodeRelease: "1.34.2-20251120", Karpenter: "1.14.1", Addons: map[string]string{"coredns": "v1.12.4-eksbuild.1"}}, v)
 	_, err = VersionsFromOutputs(map[string]any{"role": "dev"})
 	require.ErrorContains(t, err, "the stack has no kubernetesVersion output")
+}
+
+// TestAccountsShowWhoCreatesTheSpotRole: the owner is named even when it is
+// outside the selection.
+func TestAccountsShowWhoCreatesTheSpotRole(t *testing.T) {
+	t.Parallel()
+	fleet := fleetOf(t, role{name: "dev", wave: 0, version: "1.35"}, role{name: "prod", wave: 1, version: "1.35", clusters: 2})
+	p, err := Build(context.Background(), Inputs{Fleet: fleet, Today: today, Selection: automation.Selection{Roles: []string{"prod"}}})
+	require.NoError(t, err)
+	assert.Equal(t, []AccountSummary{{ID: "123456789012", Clusters: []string{"prod-01", "prod-02"}, SpotServiceLinkedRole: "created by dev-01"}}, p.Accounts)
+	assert.Contains(t, p.Text(), "123456789012: prod-01, prod-02; Spot service-linked role created by dev-01")
+	assert.Contains(t, p.Markdown(), "| 123456789012 | prod-01, prod-02 | created by dev-01 |")
+}
+
+// TestCodesListsEveryCheck keeps Codes (what --fail-on accepts) in step with
+// the checks in the source.
+func TestCodesListsEveryCheck(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("upgrade.go")
+	require.NoError(t, err)
+	found := map[string]bool{}
+	for _, m := range regexp.MustCompile(`finding\("([A-Z]{3}[0-9]{3})"`).FindAllStringSubmatch(string(src), -1) {
+		found[m[1]] = true
+	}
+	assert.ElementsMatch(t, Codes, slices.Sorted(maps.Keys(found)))
+}
+
+func TestFailingOn(t *testing.T) {
+	t.Parallel()
+	p := &Plan{Findings: []Finding{{Code: "EKS104", Severity: Warning}, {Code: "ADD102", Severity: Warning}}}
+	assert.False(t, p.Failed())
+	assert.Empty(t, p.FailingOn([]string{"error"}))
+	assert.Len(t, p.FailingOn([]string{"error", "eks104"}), 1, "codes match whatever their case")
+	assert.Len(t, p.FailingOn([]string{"warning"}), 2)
 }

@@ -30,6 +30,7 @@ const DefaultStateDir = ".pulumi-state"
 type backendOptions struct {
 	backend         string
 	secretsProvider string
+	audit           string
 }
 
 func addBackendFlags(cmd *cobra.Command, o *backendOptions) {
@@ -237,8 +238,12 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 		return err
 	}
 	fmt.Fprintf(errOut, "backend %s\n", redactURL(url))
+	trail, err := newTrail(&r.backend, r.g.environments, r.runOpts.Op, time.Now(), errOut)
+	if err != nil {
+		return err
+	}
 	printPlan(errOut, r.runOpts.Op, plan)
-	driver := &automation.Driver{Backend: backend, Log: errOut}
+	driver := &automation.Driver{Backend: backend, Log: errOut, OnClusterDone: trail.Done}
 	if r.gate {
 		driver.Gate = eksgate.New()
 	}
@@ -258,8 +263,18 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 		}
 		fmt.Fprintf(errOut, "wrote %s (%d characters)\n", r.mdOut, len(md))
 	}
+	// The run's own error comes first; a trail that could not be written is
+	// reported beside it, and fails a run that otherwise succeeded.
+	auditErr := trail.Err()
 	if runErr != nil {
 		fmt.Fprintln(errOut, "error:", runErr)
+	}
+	if auditErr != nil {
+		fmt.Fprintln(errOut, "error:", auditErr)
+		return exitError{1}
+	}
+	fmt.Fprintf(errOut, "audit: %d record(s) of run %s in %s\n", trail.Written(), trail.Base.RunID, trail.Store)
+	if runErr != nil {
 		return exitError{1}
 	}
 	return nil
@@ -295,6 +310,7 @@ that says which is missing.`,
 	}
 	addSelectFlags(cmd, &r.sel)
 	addBackendFlags(cmd, &r.backend)
+	cmd.Flags().StringVar(&r.backend.audit, "audit", "", auditFlagHelp)
 	cmd.Flags().IntVar(&r.runOpts.Parallel, "parallel", 0, "previews at once (default: the largest parallelism of the waves)")
 	cmd.Flags().StringVar(&r.mdOut, "report-md", "", "write the markdown report for the pull request to this file")
 	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the report as JSON to this file")
@@ -350,6 +366,7 @@ are created as usual and say so.`,
 	}
 	addSelectFlags(cmd, &r.sel)
 	addBackendFlags(cmd, &r.backend)
+	cmd.Flags().StringVar(&r.backend.audit, "audit", "", auditFlagHelp)
 	cmd.Flags().BoolVar(&yes, "yes", false, "apply without asking (required)")
 	cmd.Flags().IntVar(&r.fromWave, "from-wave", 0, "resume from this wave number (as in the environment files)")
 	cmd.Flags().IntVar(&r.planOpts.Parallel, "parallel", 0, "clusters changed at once in a wave (default: the environment files' rollout.parallel, else 4)")
@@ -374,6 +391,7 @@ updates the state. Clusters the backend holds nothing of are skipped.
 	}
 	addSelectFlags(cmd, &r.sel)
 	addBackendFlags(cmd, &r.backend)
+	cmd.Flags().StringVar(&r.backend.audit, "audit", "", auditFlagHelp)
 	cmd.Flags().BoolVar(&r.runOpts.ExpectNoChanges, "expect-no-changes", false, "fail when the real state drifted from the backend")
 	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the run's report as JSON to this file")
 	return cmd
@@ -411,6 +429,7 @@ protected, and a partial destroy would take away everything around them.`,
 	cmd.Flags().StringSliceVar(&r.sel.roles, "role", nil, "the role to destroy")
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the deletion (required)")
 	addBackendFlags(cmd, &r.backend)
+	cmd.Flags().StringVar(&r.backend.audit, "audit", "", auditFlagHelp)
 	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the run's report as JSON to this file")
 	return cmd
 }

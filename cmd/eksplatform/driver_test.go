@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/automation/audit"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
@@ -69,8 +70,9 @@ func TestPreviewWithoutPluginsSaysSo(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "eksplatform-test-nonexistent")
 	out := t.TempDir()
 	md, js := filepath.Join(out, "report.md"), filepath.Join(out, "report.json")
+	state := t.TempDir()
 	code, stdout, errOut := cli("preview", "--cluster", "np-i01-aws-us-east-2", "--environments", envDir,
-		"--backend", "file://"+t.TempDir(), "--report-md", md, "--json", js)
+		"--backend", "file://"+state, "--report-md", md, "--json", js)
 	assert.Equal(t, 1, code)
 	missing := strings.Contains(errOut, "provider plugins are missing") || strings.Contains(errOut, "AWS credentials are missing")
 	assert.True(t, missing, "the error says what is missing:\n%s", errOut)
@@ -84,7 +86,50 @@ func TestPreviewWithoutPluginsSaysSo(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &rep))
 	assert.Equal(t, "failed", rep.Outcome)
-	assert.NotContains(t, string(data)+string(report)+stdout+errOut, passphrase, "the passphrase is never written")
+	trail, err := os.ReadFile(filepath.Join(state, "audit.jsonl"))
+	require.NoError(t, err, "the failed run is in the audit trail beside the state")
+	var rec audit.Record
+	require.NoError(t, json.Unmarshal(trail, &rec))
+	assert.Equal(t, "np-i01-aws-us-east-2", rec.Cluster)
+	assert.Equal(t, "preview", rec.Command)
+	assert.Equal(t, "failed", rec.Result)
+	assert.NotEmpty(t, rec.Reason)
+	assert.Regexp(t, `^[0-9a-f]{40}$`, rec.Commit, "the commit of this checkout")
+	assert.Contains(t, errOut, "audit: 1 record(s) of run "+rec.RunID)
+	assert.NotContains(t, string(data)+string(report)+stdout+errOut+string(trail), passphrase, "the passphrase is never written")
+}
+
+// TestAuditOfARunThatNeedsNoCloud: a refresh of clusters whose stacks hold
+// nothing succeeds without plugins or credentials; its records are written,
+// and a trail that cannot be written fails the run, saying why.
+func TestAuditOfARunThatNeedsNoCloud(t *testing.T) {
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "test")
+	t.Setenv("PULUMI_HOME", t.TempDir())
+	t.Setenv("AWS_PROFILE", "eksplatform-test-nonexistent")
+	t.Setenv("EKSPLATFORM_AUDIT", "")
+	trailFile := filepath.Join(t.TempDir(), "trail", "audit.jsonl")
+	code, _, errOut := cli("refresh", "--role", "prod", "--environments", envDir, "--backend", "file://"+t.TempDir(), "--audit", "file://"+trailFile)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "audit: 2 record(s) of run ")
+
+	code, out, errOut := cli("audit", "--audit", "file://"+trailFile, "--json")
+	require.Equal(t, 0, code, errOut)
+	var recs []audit.Record
+	require.NoError(t, json.Unmarshal([]byte(out), &recs))
+	require.Len(t, recs, 2)
+	for _, r := range recs {
+		assert.Equal(t, "refresh", r.Command)
+		assert.Equal(t, "skipped", r.Result)
+		assert.Equal(t, "prod", r.Role)
+		assert.Equal(t, 3, r.Wave)
+		assert.Contains(t, r.Reason, "new cluster")
+		assert.Equal(t, recs[0].RunID, r.RunID, "one run id for the run's clusters")
+	}
+
+	code, out, errOut = cli("refresh", "--role", "prod", "--environments", envDir, "--backend", "file://"+t.TempDir(), "--audit", "file:///dev/null/audit.jsonl")
+	assert.Equal(t, 1, code, "a run whose records cannot be written does not pass")
+	assert.Contains(t, errOut, "error: 2 audit record(s) could not be written to file:///dev/null/audit.jsonl: prod-i01-aws-us-east-2: ")
+	assert.Contains(t, out, "refresh succeeded", "the run's own outcome is still shown")
 }
 
 // statusBackend answers status from canned stacks.

@@ -73,7 +73,8 @@ With AWS credentials (state in --backend, default file://./.pulumi-state):
   eksplatform up --all --yes                        roll out wave by wave, gated and baked
   eksplatform refresh --all --expect-no-changes     the drift check
   eksplatform status                                what each cluster runs
-  eksplatform destroy --role sandbox --yes          ephemeral roles only`,
+  eksplatform destroy --role sandbox --yes          ephemeral roles only
+  eksplatform audit --since 7d                      who ran what, newest first (every run is recorded)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -83,6 +84,6 @@ With AWS credentials (state in --backend, default file://./.pulumi-state):
 		"directory of the environment files (<role>.json)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newValidateCommand(opts), newPlanCommand(opts), newSynthCommand(opts),
-		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts))
+		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts), newAuditCommand())
 	return root
 }

@@ -90,7 +90,10 @@ func TestSynthSelectsByRole(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, errOut := cli("synth", "--environments", envDir, "--out", out, "--role", "prod")
 	require.Equal(t, 0, code, errOut)
-	assert.Equal(t, 2, strings.Count(stdout, "(role prod)"))
+	assert.Equal(t, 2, strings.Count(stdout, "(role prod"))
+	assert.Contains(t, stdout, "prod-i01-aws-us-east-2.json: ")
+	assert.Contains(t, stdout, "(role prod; creates the Spot service-linked role of account 345678901234)\n", "synth names the cluster that owns the account's role")
+	assert.Equal(t, 1, strings.Count(stdout, "creates the Spot service-linked role"), "once per account")
 	entries, _ := os.ReadDir(out)
 	assert.Len(t, entries, 2)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ type planOptions struct {
 	today     string
 	awsAddons bool
 	offline   bool
+	failOn    []string
 	backend   backendOptions
 }
 
@@ -49,7 +51,8 @@ cluster is new. No AWS account is needed; --aws-addon-versions asks EKS
 (DescribeAddonVersions) instead of the shipped compatibility table.
 
 Exit code 0 when no check fails, 1 when one does (the output is written
-either way), 2 on bad usage.`,
+either way), 2 on bad usage. --fail-on widens "fails": a scheduled check
+runs --fail-on error,EKS104,EKS105 to fail on support windows too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, g) },
 	}
@@ -60,6 +63,8 @@ either way), 2 on bad usage.`,
 	cmd.Flags().StringVar(&o.base, "base-environments", "", "environment files of the target branch: the current versions of clusters without state")
 	cmd.Flags().StringVar(&o.today, "today", "", "judge support windows as of this date (YYYY-MM-DD; default: today, UTC)")
 	cmd.Flags().BoolVar(&o.awsAddons, "aws-addon-versions", false, "ask EKS for addon versions (needs AWS credentials) instead of the offline table")
+	cmd.Flags().StringSliceVar(&o.failOn, "fail-on", []string{upgrade.Error},
+		"what makes plan exit 1: error (default), warning, or check codes such as EKS104 (repeatable; scheduled checks use --fail-on error,EKS104,EKS105)")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "do not read the backend: current versions come from --base-environments only")
 	addBackendFlags(cmd, &o.backend)
 	return cmd
@@ -70,6 +75,11 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	case "text", "json", "markdown":
 	default:
 		return usageError{fmt.Errorf("--format must be text, json or markdown, got %q", o.format)}
+	}
+	for _, r := range o.failOn {
+		if !strings.EqualFold(r, upgrade.Error) && !strings.EqualFold(r, upgrade.Warning) && !slices.ContainsFunc(upgrade.Codes, func(c string) bool { return strings.EqualFold(c, r) }) {
+			return usageError{fmt.Errorf("--fail-on takes error, warning or a check code (%s), got %q", strings.Join(upgrade.Codes, ", "), r)}
+		}
 	}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	if o.today != "" {
@@ -135,7 +145,8 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	} else if _, err := cmd.OutOrStdout().Write(out); err != nil {
 		return err
 	}
-	if plan.Failed() {
+	if failing := plan.FailingOn(o.failOn); len(failing) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "plan: %d finding(s) fail it (--fail-on %s)\n", len(failing), strings.Join(o.failOn, ","))
 		return exitError{1}
 	}
 	return nil

@@ -160,6 +160,7 @@ func TestPlanOutAndUsage(t *testing.T) {
 		{[]string{"plan", "--offline", "--role", "staging"}, "unknown role"},
 		{[]string{"plan", "--backend", "file:///does/not/exist"}, "plan reads state and never creates it"},
 		{[]string{"plan", "--offline", "--backend", "file:///tmp"}, "--offline reads no backend"},
+		{[]string{"plan", "--offline", "--fail-on", "EKS999"}, `--fail-on takes error, warning or a check code`},
 	} {
 		code, _, errOut := cli(append(tc.args, "--environments", envDir)...)
 		assert.Equal(t, 2, code, "%v", tc.args)
@@ -170,6 +171,21 @@ func TestPlanOutAndUsage(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "the base environments do not load:")
 	assert.Contains(t, errOut, `eks_verison: unknown field`)
+}
+
+// TestPlanFailOn: the scheduled check fails on an approaching end of
+// support, which the default does not.
+func TestPlanFailOn(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := cli("plan", "--offline", "--today", planDay, "--environments", envDir)
+	assert.Equal(t, 0, code, "warnings alone pass")
+	assert.Empty(t, errOut)
+	code, out, errOut := cli("plan", "--offline", "--today", planDay, "--environments", envDir, "--fail-on", "error,EKS104,EKS105")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "WARNING EKS104 np-i01-aws-us-east-2", "the plan is still printed")
+	assert.Contains(t, errOut, "plan: 3 finding(s) fail it (--fail-on error,EKS104,EKS105)")
+	code, _, _ = cli("plan", "--offline", "--today", "2026-06-01", "--environments", envDir, "--fail-on", "error,EKS104,EKS105")
+	assert.Equal(t, 0, code, "months before the end of support nothing fails")
 }
 
 func TestPlanSelectsRoles(t *testing.T) {

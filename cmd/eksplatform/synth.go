@@ -57,7 +57,11 @@ Invalid environments print the same errors as validate; nothing is written.`,
 				if err := writeFileAtomic(path, docs[i]); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (role %s)\n", path, countLine(docs[i]), c.Role)
+				spot := ""
+				if c.OwnsSpotRole {
+					spot = "; creates the Spot service-linked role of account " + c.AccountID
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (role %s%s)\n", path, countLine(docs[i]), c.Role, spot)
 			}
 			return nil
 		},
