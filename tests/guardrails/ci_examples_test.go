@@ -16,7 +16,7 @@ func TestCIExamplesParse(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("../../examples/ci/*/*.y*ml")
 	require.NoError(t, err)
-	require.Len(t, files, 3)
+	require.Len(t, files, 4)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
