@@ -129,7 +129,7 @@ func (p *Plan) FailingOn(rules []string) []Finding {
 
 // Codes are the check codes plan knows, for validating --fail-on.
 var Codes = []string{"EKS101", "EKS102", "EKS103", "EKS104", "EKS105", "ADD101", "ADD102", "ADD103",
-	"NOD102", "NOD103", "KAR101", "KAR102", "FLT101", "FLT102"}
+	"NOD102", "NOD103", "KAR101", "KAR102", "FLT101", "FLT102", "SPT101"}
 
 // StateReader reads the versions a cluster's stack recorded, if it has any.
 type StateReader interface {
@@ -204,6 +204,18 @@ func Build(ctx context.Context, in Inputs) (*Plan, error) {
 		p.Waves = append(p.Waves, ws)
 	}
 	p.Accounts = accounts(in.Fleet, p.Clusters)
+	spot, err := spotFindings(ctx, in, p.Clusters)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range spot {
+		for i := range p.Clusters {
+			if p.Clusters[i].Cluster == f.Subject {
+				p.Clusters[i].Findings = append(p.Clusters[i].Findings, f)
+			}
+		}
+	}
+	p.Findings = append(p.Findings, spot...)
 	fleet := fleetFindings(in.Fleet, p.Clusters)
 	for _, f := range fleet {
 		for i := range p.Clusters {
@@ -559,6 +571,63 @@ func accounts(fleet *environments.Fleet, plans []ClusterPlan) []AccountSummary {
 		}
 	}
 	return out
+}
+
+// spotFindings warns when a run leaves out the cluster that creates its
+// account's Spot service-linked role and the backend holds no stack of that
+// cluster: the role is then missing, and karpenter's Spot launches in the
+// account fail until the owner is deployed. It needs the backend; an offline
+// plan cannot tell whether the owner was deployed.
+func spotFindings(ctx context.Context, in Inputs, plans []ClusterPlan) ([]Finding, error) {
+	if in.State == nil {
+		return nil, nil
+	}
+	planned := map[string]bool{}
+	for _, cp := range plans {
+		planned[cp.Cluster] = true
+	}
+	var out []Finding
+	for _, a := range in.Fleet.Accounts {
+		if a.SpotRoleOwner == "" || planned[a.SpotRoleOwner] {
+			continue
+		}
+		var affected []string
+		for _, cp := range plans {
+			if c, ok := in.Fleet.Cluster(cp.Cluster); ok && c.AccountID == a.ID && usesSpot(c) {
+				affected = append(affected, cp.Cluster)
+			}
+		}
+		if len(affected) == 0 {
+			continue
+		}
+		owner, ok := in.Fleet.Cluster(a.SpotRoleOwner)
+		if !ok {
+			return nil, fmt.Errorf("account %s: the Spot role owner %s is not a cluster of the fleet", a.ID, a.SpotRoleOwner)
+		}
+		v, err := in.State.Versions(ctx, owner)
+		if err != nil {
+			return nil, fmt.Errorf("reading the state of %s: %w", owner.Name, err)
+		}
+		if v != nil {
+			continue
+		}
+		for _, name := range affected {
+			out = append(out, finding("SPT101", Warning, name,
+				fmt.Sprintf("account %s gets its Spot service-linked role from %s, which is not in this run and has no stack yet: karpenter's Spot launches in %s fail until it exists", a.ID, owner.Name, name),
+				fmt.Sprintf("deploy %s first (up --cluster %s), or set accounts.%s.spot_service_linked_role to \"exists\" in %s if the account already has AWSServiceRoleForEC2Spot", owner.Name, owner.Name, a.ID, owner.File)))
+		}
+	}
+	return out, nil
+}
+
+// usesSpot says whether a karpenter NodePool of the cluster may buy Spot.
+func usesSpot(c *environments.Cluster) bool {
+	for _, p := range c.Karpenter.NodePools {
+		if slices.Contains(p.CapacityTypes, "spot") {
+			return true
+		}
+	}
+	return false
 }
 
 // fleetFindings checks the order of the rollout across roles.

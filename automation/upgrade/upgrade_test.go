@@ -498,6 +498,52 @@ func TestAccountsShowWhoCreatesTheSpotRole(t *testing.T) {
 	assert.Contains(t, p.Markdown(), "| 123456789012 | prod-01, prod-02 | created by dev-01 |")
 }
 
+// TestSpotRoleOwnerLeftOut: a run that leaves out the cluster creating its
+// account's Spot role, while the backend has no stack of it, warns on every
+// cluster of the account whose karpenter may buy Spot.
+func TestSpotRoleOwnerLeftOut(t *testing.T) {
+	t.Parallel()
+	const onDemandOnly = `"karpenter": {"node_pools": {"arm": {"capacity_types": ["on-demand"]}, "amd": {"capacity_types": ["on-demand"]}}}`
+	prodOnly := automation.Selection{Roles: []string{"prod"}}
+	deployed := state{"dev-01": running("1.35", "1.35.0-20260201", "1.14.1", nil)}
+	cases := []struct {
+		name      string
+		dev, prod string // extra fields of the roles
+		selection automation.Selection
+		state     StateReader
+		want      []string
+	}{
+		{name: "owner left out and never deployed", selection: prodOnly, state: state{},
+			want: []string{"warning SPT101 prod-01", "warning SPT101 prod-02"}},
+		{name: "owner left out but deployed", selection: prodOnly, state: deployed, want: []string{}},
+		{name: "owner in the run", state: state{}, want: []string{}},
+		{name: "offline: the backend is not read", selection: prodOnly, want: []string{}},
+		{name: "no Spot capacity in the left-in clusters", selection: prodOnly, state: state{}, prod: onDemandOnly, want: []string{}},
+		{name: "the account has the role", selection: prodOnly, state: state{},
+			dev: `"accounts": {"123456789012": {"spot_service_linked_role": "exists"}}`, want: []string{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fleet := fleetOf(t, role{name: "dev", wave: 0, version: "1.35", extra: tc.dev},
+				role{name: "prod", wave: 1, version: "1.35", clusters: 2, extra: tc.prod})
+			p, err := Build(context.Background(), Inputs{Fleet: fleet, Today: today, Selection: tc.selection, State: tc.state})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, codes(p.Findings))
+			assert.False(t, p.Failed(), "a missing Spot role does not refuse the upgrade")
+			for _, cp := range p.Clusters {
+				assert.Equal(t, len(tc.want) > 0, len(cp.Findings) == 1, "%s carries its own finding", cp.Cluster)
+			}
+			if len(tc.want) > 0 {
+				f := p.Findings[0]
+				assert.Equal(t, "account 123456789012 gets its Spot service-linked role from dev-01, which is not in this run and has no stack yet: karpenter's Spot launches in prod-01 fail until it exists", f.Message)
+				assert.Contains(t, f.Fix, "up --cluster dev-01")
+				assert.Contains(t, f.Fix, "dev.json")
+			}
+		})
+	}
+}
+
 // TestCodesListsEveryCheck keeps Codes (what --fail-on accepts) in step with
 // the checks in the source.
 func TestCodesListsEveryCheck(t *testing.T) {
