@@ -160,7 +160,7 @@ func TestFileStoreConcurrentProcesses(t *testing.T) {
 	const procs, each = 4, 25
 	var cmds []*exec.Cmd
 	for p := range procs {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperAppendProcess$")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), "AUDIT_HELPER_FILE="+path, fmt.Sprintf("AUDIT_HELPER_ID=p%d", p),
 			fmt.Sprintf("AUDIT_HELPER_COUNT=%d", each))
 		require.NoError(t, cmd.Start())
@@ -174,19 +174,33 @@ func TestFileStoreConcurrentProcesses(t *testing.T) {
 	assert.Len(t, got, procs*each)
 }
 
-// TestHelperAppendProcess is the child of TestFileStoreConcurrentProcesses.
-func TestHelperAppendProcess(t *testing.T) {
-	path := os.Getenv("AUDIT_HELPER_FILE")
-	if path == "" {
-		t.Skip("only run by TestFileStoreConcurrentProcesses")
+// TestMain turns the test binary into an appending child process when
+// TestFileStoreConcurrentProcesses starts it with AUDIT_HELPER_FILE set.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("AUDIT_HELPER_FILE"); path != "" {
+		if err := appendAsChild(path, os.Getenv("AUDIT_HELPER_ID"), os.Getenv("AUDIT_HELPER_COUNT")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
-	n, err := strconv.Atoi(os.Getenv("AUDIT_HELPER_COUNT"))
-	require.NoError(t, err)
+	os.Exit(m.Run())
+}
+
+// appendAsChild appends count large records of run id to the file.
+func appendAsChild(path, id, count string) error {
+	n, err := strconv.Atoi(count)
+	if err != nil {
+		return fmt.Errorf("AUDIT_HELPER_COUNT: %w", err)
+	}
 	s := NewFileStore(path)
 	for i := range n {
-		require.NoError(t, s.Append(context.Background(), Record{RunID: os.Getenv("AUDIT_HELPER_ID"),
-			Cluster: fmt.Sprintf("c%03d", i), Reason: strings.Repeat("y", 32<<10), Start: t0}))
+		if err := s.Append(context.Background(), Record{RunID: id,
+			Cluster: fmt.Sprintf("c%03d", i), Reason: strings.Repeat("y", 32<<10), Start: t0}); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 func TestFileStoreCorruptLine(t *testing.T) {

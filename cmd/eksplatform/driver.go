@@ -138,7 +138,7 @@ func interruptible(stderr io.Writer) (context.Context, func()) {
 		}
 		if s, ok := <-signals; ok {
 			fmt.Fprintf(stderr, "%s again: exiting now; `pulumi cancel` or removing the stack lock may be needed\n", s)
-			os.Exit(130)
+			hardExit(130)
 		}
 	}()
 	return ctx, func() { signal.Stop(signals); cancel() }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -178,4 +181,57 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	assert.False(t, byName["pre-i01-aws-us-east-2"].Deployed, "an empty stack is not deployed")
 	assert.False(t, byName["prod-i01-aws-us-east-2"].Deployed)
 	assert.Equal(t, "sbx-i01-aws-us-east-1", rows[0].Cluster, "wave order")
+}
+
+// TestInterruptible: the first signal cancels the run's context and says the
+// state stays valid; the second exits at once with 130. Not parallel: the
+// signals go to the whole test process, and parallel tests only start once
+// the sequential ones are done.
+func TestInterruptible(t *testing.T) {
+	exits := make(chan int, 1)
+	hardExit = func(code int) { exits <- code }
+	t.Cleanup(func() { hardExit = os.Exit })
+	var out syncBuffer
+	ctx, stop := interruptible(&out)
+	defer stop()
+
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGTERM did not cancel the context")
+	}
+	assert.Contains(t, out.String(), "terminated: interrupting the running operations and waiting for them to stop (the state stays valid)")
+	select {
+	case code := <-exits:
+		t.Fatalf("exited with %d after one signal", code)
+	default:
+	}
+
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+	select {
+	case code := <-exits:
+		assert.Equal(t, 130, code)
+	case <-time.After(10 * time.Second):
+		t.Fatal("a second signal did not exit")
+	}
+	assert.Contains(t, out.String(), "interrupt again: exiting now")
+}
+
+// syncBuffer is a bytes.Buffer the signal goroutine and the test share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

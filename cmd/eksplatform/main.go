@@ -16,6 +16,9 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// hardExit ends the process at once: a second interrupt during a run uses it.
+var hardExit = os.Exit
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
