@@ -9,21 +9,6 @@ import (
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 )
 
-// NodeGroupSettings are the plain settings of the management node group.
-type NodeGroupSettings struct {
-	InstanceTypes  []string
-	MinSize        int
-	DesiredSize    int
-	MaxSize        int
-	AMIType        string
-	ReleaseVersion string
-	DiskSizeGiB    int
-	CapacityType   string
-	Taint          Taint
-	Labels         map[string]string
-	IMDSHopLimit   int
-}
-
 // AddonVersion is an addon and its version spec.
 type AddonVersion struct {
 	Name    string
@@ -175,23 +160,12 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		early = append(early, res.Addon)
 	}
 
-	ng := a.NodeGroup
 	group, err := NewManagementNodeGroup(ctx, a.ClusterName+"-mng", &ManagementNodeGroupArgs{
 		ClusterName:       cluster.Name,
 		KubernetesVersion: a.KubernetesVersion,
 		Partition:         a.Partition,
 		SubnetIDs:         a.PrivateSubnetIDs,
-		InstanceTypes:     ng.InstanceTypes,
-		MinSize:           ng.MinSize,
-		DesiredSize:       ng.DesiredSize,
-		MaxSize:           ng.MaxSize,
-		AMIType:           ng.AMIType,
-		ReleaseVersion:    ng.ReleaseVersion,
-		DiskSizeGiB:       ng.DiskSizeGiB,
-		CapacityType:      ng.CapacityType,
-		Taint:             ng.Taint,
-		Labels:            ng.Labels,
-		IMDSHopLimit:      ng.IMDSHopLimit,
+		NodeGroupSettings: a.NodeGroup,
 		Tags:              a.Tags,
 		WaitFor:           early,
 	}, parent)

@@ -35,17 +35,13 @@ var eksTaintEffects = map[string]string{
 	"NoExecute":        "NO_EXECUTE",
 }
 
-// ManagementNodeGroupArgs configures the management node group.
-type ManagementNodeGroupArgs struct {
-	// ClusterName must come from the Cluster's output so the group waits for it.
-	ClusterName       pulumi.StringInput
-	KubernetesVersion string
-	Partition         string
-	SubnetIDs         pulumi.StringArrayInput
-	InstanceTypes     []string
-	MinSize           int
-	DesiredSize       int
-	MaxSize           int
+// NodeGroupSettings are the plain settings of the management node group,
+// as the environment gives them.
+type NodeGroupSettings struct {
+	InstanceTypes []string
+	MinSize       int
+	DesiredSize   int
+	MaxSize       int
 	// AMIType is an EKS AMI type such as AL2023_ARM_64_STANDARD.
 	AMIType string
 	// ReleaseVersion is ReleaseLatest or an exact AMI release.
@@ -56,7 +52,17 @@ type ManagementNodeGroupArgs struct {
 	Labels         map[string]string
 	// IMDSHopLimit is 1 or 2; see the README on why 1 is the default.
 	IMDSHopLimit int
-	Tags         map[string]string
+}
+
+// ManagementNodeGroupArgs configures the management node group.
+type ManagementNodeGroupArgs struct {
+	// ClusterName must come from the Cluster's output so the group waits for it.
+	ClusterName       pulumi.StringInput
+	KubernetesVersion string
+	Partition         string
+	SubnetIDs         pulumi.StringArrayInput
+	NodeGroupSettings
+	Tags map[string]string
 	// WaitFor are resources the node group is created after (the VPC CNI
 	// addon: nodes never become Ready without it).
 	WaitFor []pulumi.Resource

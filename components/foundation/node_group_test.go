@@ -18,15 +18,17 @@ func nodeGroupArgs(mod func(*ManagementNodeGroupArgs)) *ManagementNodeGroupArgs 
 		KubernetesVersion: "1.34",
 		Partition:         "aws",
 		SubnetIDs:         pulumi.ToStringArray([]string{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}),
-		InstanceTypes:     []string{"m7g.large", "m7g.xlarge"},
-		MinSize:           2, DesiredSize: 3, MaxSize: 4,
-		AMIType:        "AL2023_ARM_64_STANDARD",
-		ReleaseVersion: ReleaseLatest,
-		DiskSizeGiB:    80,
-		CapacityType:   "ON_DEMAND",
-		Taint:          mgmtTaint,
-		Labels:         map[string]string{"dedicated": "management"},
-		IMDSHopLimit:   1,
+		NodeGroupSettings: NodeGroupSettings{
+			InstanceTypes: []string{"m7g.large", "m7g.xlarge"},
+			MinSize:       2, DesiredSize: 3, MaxSize: 4,
+			AMIType:        "AL2023_ARM_64_STANDARD",
+			ReleaseVersion: ReleaseLatest,
+			DiskSizeGiB:    80,
+			CapacityType:   "ON_DEMAND",
+			Taint:          mgmtTaint,
+			Labels:         map[string]string{"dedicated": "management"},
+			IMDSHopLimit:   1,
+		},
 	}
 	if mod != nil {
 		mod(a)
