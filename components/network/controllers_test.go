@@ -53,19 +53,12 @@ func runNetwork(t *testing.T, mod func(*Args)) *mockengine.Engine {
 	})
 }
 
-func trustSubjects(t *testing.T, role mockengine.Resource) any {
-	t.Helper()
-	d := mockengine.Statements(t, role.In()["assumeRolePolicy"].(string))
-	host := strings.TrimPrefix(testIssuer, "https://")
-	return d[0].Condition["StringEquals"][host+":sub"]
-}
-
 func TestLoadBalancerController(t *testing.T) {
 	t.Parallel()
 	e := runNetwork(t, nil)
 	name := testCluster + "-aws-load-balancer-controller"
 	role := e.Must(t, "aws:iam/role:Role", name)
-	assert.Equal(t, "system:serviceaccount:kube-system:aws-load-balancer-controller", trustSubjects(t, role))
+	assert.Equal(t, "system:serviceaccount:kube-system:aws-load-balancer-controller", mockengine.IRSASubjects(t, role, testIssuer))
 
 	policy := mockengine.InlinePolicy(t, role)
 	for _, st := range policy {
@@ -123,7 +116,7 @@ func TestExternalDNSIsLimitedToItsZones(t *testing.T) {
 	e := runNetwork(t, nil)
 	name := testCluster + "-external-dns"
 	role := e.Must(t, "aws:iam/role:Role", name)
-	assert.Equal(t, "system:serviceaccount:external-dns:external-dns", trustSubjects(t, role))
+	assert.Equal(t, "system:serviceaccount:external-dns:external-dns", mockengine.IRSASubjects(t, role, testIssuer))
 	policy := mockengine.InlinePolicy(t, role)
 	require.Len(t, policy, 2)
 	assert.Equal(t, []string{"arn:aws:route53:::hostedzone/Z0AAAAAAAAAAAAAAAAAA1", "arn:aws:route53:::hostedzone/Z0BBBBBBBBBBBBBBBBBB2"},
@@ -157,7 +150,7 @@ func TestCertManagerWithACMEIssuer(t *testing.T) {
 		assert.NotEmpty(t, values[sub].(map[string]any)["tolerations"], sub)
 	}
 	role := e.Must(t, "aws:iam/role:Role", name+"-dns01")
-	assert.Equal(t, "system:serviceaccount:cert-manager:cert-manager", trustSubjects(t, role))
+	assert.Equal(t, "system:serviceaccount:cert-manager:cert-manager", mockengine.IRSASubjects(t, role, testIssuer))
 	policy := mockengine.InlinePolicy(t, role)
 	var write map[string]map[string]any
 	for _, st := range policy {

@@ -32,9 +32,7 @@ func TestFluentBitWritesOnlyItsLogGroup(t *testing.T) {
 	assert.Equal(t, []string{arn, arn + ":log-stream:*"}, mockengine.Strings(policy[0].Resource), "the one log group and its streams")
 	assert.Equal(t, []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"}, mockengine.Strings(policy[0].Action),
 		"no CreateLogGroup, no PutRetentionPolicy, no reads")
-	trust := mockengine.Statements(t, role.In()["assumeRolePolicy"].(string))
-	assert.Equal(t, "system:serviceaccount:amazon-cloudwatch:aws-for-fluent-bit",
-		trust[0].Condition["StringEquals"]["oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub"])
+	assert.Equal(t, "system:serviceaccount:amazon-cloudwatch:aws-for-fluent-bit", mockengine.IRSASubjects(t, role, testIssuer))
 
 	release := e.Must(t, "kubernetes:helm.sh/v3:Release", name)
 	in := release.In()

@@ -107,11 +107,9 @@ func TestKarpenterControllerRoleIsScopedToTheCluster(t *testing.T) {
 	t.Parallel()
 	e := runOperators(t, nil)
 	role := e.Must(t, "aws:iam/role:Role", k)
-	trust := mockengine.Statements(t, role.In()["assumeRolePolicy"].(string))
-	host := strings.TrimPrefix(testIssuer, "https://")
-	assert.Equal(t, "system:serviceaccount:karpenter:karpenter", trust[0].Condition["StringEquals"][host+":sub"])
+	assert.Equal(t, "system:serviceaccount:karpenter:karpenter", mockengine.IRSASubjects(t, role, testIssuer))
 
-	policy := mockengine.Statements(t, role.In()["inlinePolicies"].([]any)[0].(map[string]any)["policy"].(string))
+	policy := mockengine.InlinePolicy(t, role)
 	bySid := map[string]mockengine.Statement{}
 	for _, st := range policy {
 		bySid[st.Sid] = st

@@ -1,6 +1,9 @@
 package mockengine
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Statement is an IAM policy statement as tests read it.
 type Statement struct {
@@ -48,4 +51,26 @@ func Strings(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// IRSASubjects checks that an IRSA role's trust policy is the one statement
+// letting the cluster's OIDC provider assume it for STS, and returns the
+// service-account subjects it allows (a string or a list).
+func IRSASubjects(tb TB, role Resource, issuerURL string) any {
+	tb.Helper()
+	doc, _ := role.In()["assumeRolePolicy"].(string)
+	trust := Statements(tb, doc)
+	if len(trust) != 1 {
+		tb.Fatalf("%s: trust policy has %d statements, want 1", role.Name, len(trust))
+	}
+	st := trust[0]
+	host := strings.TrimPrefix(issuerURL, "https://")
+	principal, _ := st.Principal.(map[string]any)
+	if st.Effect != "Allow" || st.Action != "sts:AssumeRoleWithWebIdentity" || principal["Federated"] == nil {
+		tb.Fatalf("%s: trust is not an OIDC web-identity trust: %+v", role.Name, st)
+	}
+	if aud := st.Condition["StringEquals"][host+":aud"]; aud != "sts.amazonaws.com" {
+		tb.Fatalf("%s: trust audience is %v, want sts.amazonaws.com", role.Name, aud)
+	}
+	return st.Condition["StringEquals"][host+":sub"]
 }
