@@ -54,6 +54,10 @@ type Driver struct {
 	// the run for clusters that did not run. Calls come from concurrent
 	// goroutines. The audit trail hangs off it.
 	OnClusterDone func(w Wave, c *environments.Cluster, res ClusterResult)
+	// Resources names the program's protected resources and its management
+	// node group; without them nothing is protected and
+	// RefreshManagementNodes is refused.
+	Resources Resources
 
 	logMu sync.Mutex
 }
@@ -360,6 +364,7 @@ func (d *Driver) runCluster(ctx context.Context, w Wave, c *environments.Cluster
 	res.Started = start
 	d.logf("[%s] %s %s: started", w.Label(), c.Name, opts.Op)
 	result, notes, skip, err := d.operate(ctx, c, opts)
+	d.Resources.mark(result)
 	res.Finished = d.now()
 	res.Duration = res.Finished.Sub(start)
 	res.Notes = notes
@@ -433,10 +438,15 @@ func (d *Driver) operate(ctx context.Context, c *environments.Cluster, opts RunO
 	allow := slices.Clone(opts.AllowReplace)
 	var replace []string
 	if opts.RefreshManagementNodes {
-		urn, err := managementNodeGroup(ctx, stack)
-		if err != nil {
-			return nil, nil, "", err
+		ref := d.Resources.ManagementNodeGroup
+		if ref.Type == "" || ref.ParentType == "" {
+			return nil, nil, "", errors.New("refreshing the management nodes needs Driver.Resources.ManagementNodeGroup: the driver knows no resource types of its own")
 		}
+		state, err := stack.Resources(ctx)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("reading the state of %s: %w", stack.Name(), err)
+		}
+		urn := ref.find(state)
 		if urn == "" {
 			notes = append(notes, "management node refresh skipped: the cluster does not exist yet")
 		} else {
@@ -449,6 +459,7 @@ func (d *Driver) operate(ctx context.Context, c *environments.Cluster, opts RunO
 	if err != nil {
 		return nil, notes, "", fmt.Errorf("preview before up: %w", err)
 	}
+	d.Resources.mark(planned)
 	if err := refuseProtected(planned.Changes, allow); err != nil {
 		return planned, notes, "", err
 	}
@@ -460,22 +471,6 @@ func (d *Driver) operate(ctx context.Context, c *environments.Cluster, opts RunO
 		r.Outputs = outs
 	}
 	return r, notes, "", nil
-}
-
-// managementNodeGroup finds the management node group in the stack's state:
-// the EKS node group whose parent is the ManagementNodeGroup component. An
-// empty URN means the cluster has not been created yet.
-func managementNodeGroup(ctx context.Context, s Stack) (string, error) {
-	resources, err := s.Resources(ctx)
-	if err != nil {
-		return "", fmt.Errorf("reading the state of %s: %w", s.Name(), err)
-	}
-	for _, r := range resources {
-		if r.Type == "aws:eks/nodeGroup:NodeGroup" && strings.Contains(r.Parent, "eksplatform:foundation:ManagementNodeGroup") {
-			return r.URN, nil
-		}
-	}
-	return "", nil
 }
 
 // gate checks every cluster of a wave after an up.

@@ -34,7 +34,7 @@ type harness struct {
 func newHarness() *harness {
 	f := newFake()
 	h := &harness{f: f, gate: &recordingGate{f: f, fail: map[string]error{}}, sleep: &recordingSleep{f: f}, log: &strings.Builder{}}
-	h.driver = &Driver{Backend: f, Gate: h.gate, Sleep: h.sleep.Sleep, Log: h.log}
+	h.driver = &Driver{Backend: f, Gate: h.gate, Sleep: h.sleep.Sleep, Log: h.log, Resources: testResources}
 	return h
 }
 
@@ -246,12 +246,35 @@ func TestUpRefusesProtectedReplacementsUnlessAllowed(t *testing.T) {
 	require.ErrorIs(t, err, ErrProtected)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "replace "+urn+" (EFS file system)")
 	assert.NotContains(t, h.f.clustersOf("up"), "sandbox-01", "nothing is applied")
+	require.NotNil(t, rep.Waves[0].Clusters[0].Result)
+	assert.Equal(t, "EFS file system", rep.Waves[0].Clusters[0].Result.Changes[0].Protected, "the refused preview says what it would have replaced")
 
 	h = newHarness()
 	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
 	_, err = h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp, AllowReplace: []string{urn}})
 	require.NoError(t, err)
 	assert.Contains(t, h.f.clustersOf("up"), "sandbox-01")
+}
+
+// TestTheDriverKnowsNoResourceTypes: without the program's Resources nothing
+// is protected, and a node refresh is refused rather than guessed.
+func TestTheDriverKnowsNoResourceTypes(t *testing.T) {
+	t.Parallel()
+	urn := "urn:pulumi:sandbox-01::eksplatform::eksplatform:storage:EFS$aws:efs/fileSystem:FileSystem::sandbox-01-efs"
+	h := newHarness()
+	h.driver.Resources = Resources{}
+	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
+	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	require.NoError(t, err)
+	assert.Contains(t, h.f.clustersOf("up"), "sandbox-01")
+	assert.Empty(t, rep.Waves[0].Clusters[0].Result.Changes[0].Protected)
+
+	h = newHarness()
+	h.driver.Resources = Resources{Protected: testResources.Protected}
+	rep, err = h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp, RefreshManagementNodes: true})
+	require.Error(t, err)
+	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "refreshing the management nodes needs Driver.Resources.ManagementNodeGroup")
+	assert.Empty(t, h.f.clustersOf("up"), "nothing is applied")
 }
 
 func TestManagementNodeRefreshOnlyOnExistingClusters(t *testing.T) {

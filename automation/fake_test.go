@@ -221,3 +221,14 @@ func fleetOf(t *testing.T, roles ...role) *environments.Fleet {
 	}
 	return fleetfile.Load(t, files...)
 }
+
+// testResources is what the CLI hands the driver (components/kinds), written
+// out here: the driver's tests do not import the program.
+var testResources = Resources{
+	Protected: map[string]string{
+		"eks:index:Cluster":             "EKS cluster",
+		"aws:efs/fileSystem:FileSystem": "EFS file system",
+		"aws:eks/nodeGroup:NodeGroup":   "node group",
+	},
+	ManagementNodeGroup: ResourceRef{Type: "aws:eks/nodeGroup:NodeGroup", ParentType: "eksplatform:foundation:ManagementNodeGroup"},
+}

@@ -160,7 +160,7 @@ func warnings(rep *Report) string {
 			for _, ch := range c.Result.Changes {
 				if Dangerous(ch) {
 					lines = append(lines, fmt.Sprintf("- ⚠️ **%s** of the %s `%s` in **%s** (%s): `up` refuses it unless `--allow-replace` names this URN",
-						ch.Kind, ProtectedKinds[ch.Type], ch.URN, c.Cluster, w.Label))
+						ch.Kind, ch.Protected, ch.URN, c.Cluster, w.Label))
 				}
 			}
 		}

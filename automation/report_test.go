@@ -26,7 +26,7 @@ func reportOf(clusters int, changesEach int, dangerous bool) *Report {
 				})
 			}
 			if dangerous && w == 1 && c == 0 {
-				changes = append(changes, Change{URN: "urn:pulumi:" + name + "::eksplatform::eks:index:Cluster::" + name, Type: "eks:index:Cluster", Kind: KindReplace})
+				changes = append(changes, Change{URN: "urn:pulumi:" + name + "::eksplatform::eks:index:Cluster::" + name, Type: "eks:index:Cluster", Kind: KindReplace, Protected: "EKS cluster"})
 			}
 			wr.Clusters = append(wr.Clusters, ClusterResult{Cluster: name, Status: StatusSucceeded, Result: &Result{Changes: changes, Counts: CountsOf(changes)}})
 		}

@@ -36,6 +36,9 @@ type Change struct {
 	// Diffs are the changed properties, with how each changes ("update",
 	// "add", "delete", "add-replace", ...), secrets never included.
 	Diffs map[string]string `json:"diffs,omitempty"`
+	// Protected is what a protected resource is called ("EKS cluster"),
+	// empty for the others; the driver sets it from Driver.Resources.
+	Protected string `json:"protected,omitempty"`
 }
 
 // Result is what one stack operation did or would do.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/automation/eksgate"
+	"github.com/eksplatform/eksplatform/components/kinds"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/stacks"
 )
@@ -119,6 +120,12 @@ func newBackend(o *backendOptions) (*automation.PulumiBackend, string, error) {
 		BackendURL: url, SecretsProvider: secrets, Command: cmd, Program: stacks.Cluster,
 	})
 	return b, url, err
+}
+
+// programResources are the program's resources the driver treats with care.
+var programResources = automation.Resources{
+	Protected:           kinds.Protected,
+	ManagementNodeGroup: automation.ResourceRef{Type: kinds.NodeGroup, ParentType: kinds.ManagementNodeGroup},
 }
 
 // interruptible returns a context cancelled by the first SIGINT or SIGTERM:
@@ -243,7 +250,7 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 		return err
 	}
 	printPlan(errOut, r.runOpts.Op, plan)
-	driver := &automation.Driver{Backend: backend, Log: errOut, OnClusterDone: trail.Done}
+	driver := &automation.Driver{Backend: backend, Log: errOut, OnClusterDone: trail.Done, Resources: programResources}
 	if r.gate {
 		driver.Gate = eksgate.New()
 	}

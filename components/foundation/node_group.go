@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
+	"github.com/eksplatform/eksplatform/components/kinds"
 
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
@@ -134,7 +135,7 @@ func NewManagementNodeGroup(ctx *pulumi.Context, name string, args *ManagementNo
 	}
 
 	g := &ManagementNodeGroup{}
-	if err := ctx.RegisterComponentResource("eksplatform:foundation:ManagementNodeGroup", name, g, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(kinds.ManagementNodeGroup, name, g, opts...); err != nil {
 		return nil, err
 	}
 
