@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/automation/audit"
 	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/syncbuf"
 )
 
 func TestDriverCommandsRefuseWhatTheyShouldNot(t *testing.T) {
@@ -191,7 +190,7 @@ func TestInterruptible(t *testing.T) {
 	exits := make(chan int, 1)
 	hardExit = func(code int) { exits <- code }
 	t.Cleanup(func() { hardExit = os.Exit })
-	var out syncBuffer
+	var out syncbuf.Buffer
 	ctx, stop := interruptible(&out)
 	defer stop()
 
@@ -216,22 +215,4 @@ func TestInterruptible(t *testing.T) {
 		t.Fatal("a second signal did not exit")
 	}
 	assert.Contains(t, out.String(), "interrupt again: exiting now")
-}
-
-// syncBuffer is a bytes.Buffer the signal goroutine and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

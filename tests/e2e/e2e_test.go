@@ -21,6 +21,7 @@ import (
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/tests/fleetfile"
+	"github.com/eksplatform/eksplatform/tests/syncbuf"
 )
 
 // layer is the one component type the test programs register.
@@ -77,24 +78,7 @@ type env struct {
 	backend  *automation.PulumiBackend
 	programs *programs
 	state    string
-	log      *syncBuilder
-}
-
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log      *syncbuf.Buffer
 }
 
 func repoRoot(t *testing.T) string {
@@ -127,7 +111,7 @@ func writeFleet(t *testing.T, roles int, clustersPerRole int) *environments.Flee
 func newEnv(t *testing.T, roles, clusters int) *env {
 	t.Helper()
 	state := t.TempDir()
-	e := &env{fleet: writeFleet(t, roles, clusters), programs: newPrograms(), state: state, log: &syncBuilder{}}
+	e := &env{fleet: writeFleet(t, roles, clusters), programs: newPrograms(), state: state, log: &syncbuf.Buffer{}}
 	b, err := automation.NewPulumiBackend(automation.PulumiOptions{
 		BackendURL: "file://" + state,
 		Command:    pulumiCommand(t),
