@@ -1,5 +1,7 @@
 package environments
 
+import "github.com/eksplatform/eksplatform/catalog"
+
 // Defaults live here and nowhere else. applyDefaults fills what a file leaves
 // out; it runs before validation so that validation sees the values that will
 // be used, and it never overwrites what the file says.
@@ -72,7 +74,7 @@ func DefaultLabels() map[string]string {
 
 func intPtr(v int) *int { return &v }
 
-func applyDefaults(f *File) {
+func applyDefaults(cat *catalog.Catalog, f *File) {
 	if f.Ephemeral == nil {
 		f.Ephemeral = new(bool)
 	}
@@ -126,7 +128,7 @@ func applyDefaults(f *File) {
 	if f.Addons == nil {
 		f.Addons = map[string]string{}
 	}
-	for _, name := range BaseAddons {
+	for _, name := range cat.AddonNames(catalog.AddonBase) {
 		if _, ok := f.Addons[name]; !ok {
 			f.Addons[name] = VersionLatest
 		}

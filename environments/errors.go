@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/eksplatform/eksplatform/catalog"
 )
 
 // FieldError is one problem found in one environment file: the file, the JSON
@@ -45,6 +47,8 @@ func (es Errors) sorted() Errors {
 type collector struct {
 	file string
 	errs Errors
+	// cat holds the facts the file is checked against.
+	cat *catalog.Catalog
 }
 
 func (c *collector) add(path, format string, args ...any) {

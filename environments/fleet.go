@@ -3,6 +3,8 @@ package environments
 import (
 	"sort"
 	"time"
+
+	"github.com/eksplatform/eksplatform/catalog"
 )
 
 // Fleet is every role of an environments directory, loaded, defaulted and
@@ -13,6 +15,8 @@ type Fleet struct {
 	Warnings []Warning
 	// Accounts are the AWS accounts of the fleet's clusters, by id.
 	Accounts []*Account
+	// Catalog holds the facts the fleet was checked against.
+	Catalog *catalog.Catalog
 }
 
 // Account is one AWS account of the fleet and what is created once in it.
@@ -104,8 +108,14 @@ type Cluster struct {
 	Storage   Storage
 	Karpenter Karpenter
 	Operators Operators
-	// Charts are the Helm charts of the layers, by name, with role overrides applied.
-	Charts map[string]Chart
+	// Charts are the Helm charts of the layers, by name: the catalog's pins
+	// with the role's overrides applied (an overridden version carries no
+	// supported range: the catalog checked only its own pin).
+	Charts map[string]catalog.Chart
+	// ChartsAcceptedOn are the Kubernetes minors the role accepts a chart on
+	// outside its supported range, by chart name
+	// (charts.<name>.accept_unsupported_kubernetes).
+	ChartsAcceptedOn map[string][]string
 	// EchoServerImage is the container image of the echo-server.
 	EchoServerImage string
 	// Rollout is the role's rollout settings.
@@ -119,6 +129,27 @@ type Cluster struct {
 	// cluster that does, empty when the account already has the role.
 	OwnsSpotRole  bool
 	SpotRoleOwner string
+}
+
+// InstalledCharts are the names of the charts the cluster's layers install,
+// sorted: karpenter always, the others where their layer setting is on.
+func (c *Cluster) InstalledCharts() []string {
+	out := []string{"karpenter", "karpenter-crd"}
+	for name, on := range map[string]bool{
+		"aws-load-balancer-controller": c.Network.LoadBalancerController.Enabled,
+		"external-dns":                 c.Network.ExternalDNS.Enabled,
+		"cert-manager":                 c.Network.CertManager.Enabled,
+		"metrics-server":               c.Operators.MetricsServer,
+		"reloader":                     c.Operators.Reloader,
+		"external-secrets":             c.Operators.ExternalSecrets.Enabled,
+		"aws-for-fluent-bit":           c.Operators.FluentBit.Enabled,
+	} {
+		if on {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // SpotRole says who provides the Spot service-linked role of the cluster's
@@ -189,6 +220,9 @@ type Addon struct {
 	Name string
 	// Version is VersionLatest, VersionDefault or an exact version.
 	Version string
+	// Spec is the catalog's entry: what the addon needs and when it is
+	// installed.
+	Spec catalog.Addon
 }
 
 // Version specs of addons and AMI releases.

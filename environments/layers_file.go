@@ -136,6 +136,12 @@ type ChartSpec struct {
 	Repository string `json:"repository,omitempty"`
 	Chart      string `json:"chart,omitempty"`
 	Version    string `json:"version,omitempty"`
+	// AcceptUnsupportedKubernetes are Kubernetes minors the role accepts
+	// running the chart on although the catalog says its version does not
+	// support them (the upstream has not published or tested it): plan then
+	// warns instead of refusing (CHT101). A reviewed decision, like running
+	// a canary role ahead of the chart's support matrix.
+	AcceptUnsupportedKubernetes []string `json:"accept_unsupported_kubernetes,omitempty"`
 }
 
 // RolloutSpec tells the driver how to roll this role out.

@@ -1,10 +1,15 @@
 package environments
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/eksplatform/eksplatform/catalog"
 )
 
 func TestLayerDefaults(t *testing.T) {
@@ -35,7 +40,7 @@ func TestLayerDefaults(t *testing.T) {
 	assert.True(t, o.Reloader)
 	assert.Equal(t, ExternalSecrets{Enabled: true, SSMPathPrefix: "/eksplatform/prod-i01-aws-us-east-2/"}, o.ExternalSecrets)
 	assert.False(t, o.EchoServer, "no domain: no echo-server")
-	assert.Equal(t, DefaultCharts(), c.Charts)
+	assert.Equal(t, catalog.Default().DefaultCharts(), c.Charts)
 	assert.Equal(t, "docker.io/hashicorp/http-echo:1.0.0", c.EchoServerImage)
 }
 
@@ -61,17 +66,56 @@ func TestLayerSettingsAndClusterDNS(t *testing.T) {
 	assert.Equal(t, []string{"spot"}, east.Karpenter.NodePools[1].CapacityTypes)
 	assert.Equal(t, "Never", east.Karpenter.NodePools[1].ExpireAfter)
 	assert.Equal(t, "168h", east.Karpenter.NodePools[0].ExpireAfter, "the other pool keeps its defaults")
-	assert.Equal(t, Chart{Repository: "oci://public.ecr.aws/karpenter", Chart: "karpenter", Version: "1.14.2"}, east.Charts["karpenter"],
+	k := east.Charts["karpenter"]
+	assert.Equal(t, []string{"oci://public.ecr.aws/karpenter", "karpenter", "1.14.2"}, []string{k.Repository, k.Chart, k.Version},
 		"a version override keeps the default repository")
-	assert.Equal(t, DefaultCharts()["karpenter-crd"], east.Charts["karpenter-crd"])
+	assert.Empty(t, k.Kubernetes.For, "the catalog knows the supported range of its own pin only")
+	_, known := k.Support("1.35")
+	assert.False(t, known)
+	assert.Equal(t, catalog.Default().DefaultCharts()["karpenter-crd"], east.Charts["karpenter-crd"])
 	assert.Equal(t, "/eksplatform/prod-i02-aws-us-west-2/", west.Operators.ExternalSecrets.SSMPathPrefix)
 }
 
-func TestDefaultChartsArePinned(t *testing.T) {
+func TestChartAcceptancesReachTheClusters(t *testing.T) {
 	t.Parallel()
-	for name, ch := range DefaultCharts() {
-		assert.NotEmpty(t, ch.Repository, name)
-		assert.NotEmpty(t, ch.Chart, name)
-		assert.Regexp(t, `^v?[0-9]+\.[0-9]+\.[0-9]+$`, ch.Version, name)
+	supported := catalog.Default().DefaultCharts()["cert-manager"].Kubernetes.Max
+	data := mutate(t, func(d map[string]any) {
+		d["charts"] = map[string]any{"cert-manager": map[string]any{"accept_unsupported_kubernetes": []any{"1.37", supported}}}
+	})
+	role, warnings, err := Parse(testFile, data)
+	require.NoError(t, err)
+	for _, c := range role.Clusters {
+		assert.Equal(t, map[string][]string{"cert-manager": {"1.37", supported}}, c.ChartsAcceptedOn, c.Name)
+		assert.Equal(t, catalog.Default().DefaultCharts()["cert-manager"], c.Charts["cert-manager"], "an acceptance alone keeps the pin")
 	}
+	var acceptance []Warning
+	for _, w := range warnings {
+		if strings.HasPrefix(w.Path, "charts.") {
+			acceptance = append(acceptance, w)
+		}
+	}
+	require.Len(t, acceptance, 1, "accepting a minor the chart supports is pointless; the unsupported one is fine")
+	assert.Equal(t, "charts.cert-manager.accept_unsupported_kubernetes[1]", acceptance[0].Path)
+	assert.Contains(t, acceptance[0].Msg, "supports Kubernetes "+supported+" now")
+}
+
+func TestLoadAgainstAnotherCatalog(t *testing.T) {
+	t.Parallel()
+	cat := catalog.Default().Clone()
+	last := cat.Calendar.Releases[len(cat.Calendar.Releases)-1]
+	next := last
+	next.Version = catalog.NextMinor(last.Version)
+	cat.Calendar.Releases = append(cat.Calendar.Releases, next)
+	data := mutate(t, func(d map[string]any) { d["eks_version"] = next.Version })
+	_, _, err := Parse(testFile, data)
+	require.Error(t, err, "the built-in calendar does not have %s", next.Version)
+	role, _, err := Parse(testFile, data, WithCatalog(cat))
+	require.NoError(t, err)
+	assert.Equal(t, next.Version, role.EKSVersion)
+
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prod.json"), data, 0o600))
+	fleet, err := Load(dir, WithCatalog(cat))
+	require.NoError(t, err)
+	assert.Same(t, cat, fleet.Catalog, "the fleet remembers what it was checked against")
 }

@@ -10,15 +10,35 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/eksplatform/eksplatform/catalog"
 )
 
 // SchemaFile is the JSON Schema beside the role files; Load skips it.
 const SchemaFile = "schema.json"
 
+// Option changes how environment files are loaded.
+type Option func(*options)
+
+type options struct{ cat *catalog.Catalog }
+
+// WithCatalog checks the files against a catalog other than the one built
+// into the binary (tests; `catalog refresh`, which loads the fleet against
+// the catalog it is building).
+func WithCatalog(c *catalog.Catalog) Option { return func(o *options) { o.cat = c } }
+
+func optionsOf(opts []Option) options {
+	o := options{cat: catalog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
 // Load reads every <role>.json in dir. It returns the fleet, or an Errors
 // value with every problem of every file (each naming file, JSON path and
 // what is allowed). Nothing is returned half-valid.
-func Load(dir string) (*Fleet, error) {
+func Load(dir string, opts ...Option) (*Fleet, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading environments directory: %w", err)
@@ -33,24 +53,27 @@ func Load(dir string) (*Fleet, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%s: no environment files (<role>.json) found", dir)
 	}
-	fleet, err := LoadFiles(files...)
+	fleet, err := loadFiles(optionsOf(opts), files)
 	if fleet != nil {
 		fleet.Dir = dir
 	}
 	return fleet, err
 }
 
-// LoadFiles loads the given environment files as one fleet.
-func LoadFiles(paths ...string) (*Fleet, error) {
+// LoadFiles loads the given environment files as one fleet, against the
+// built-in catalog.
+func LoadFiles(paths ...string) (*Fleet, error) { return loadFiles(optionsOf(nil), paths) }
+
+func loadFiles(o options, paths []string) (*Fleet, error) {
 	var all Errors
-	fleet := &Fleet{}
+	fleet := &Fleet{Catalog: o.cat}
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			all = append(all, FieldError{File: path, Msg: err.Error()})
 			continue
 		}
-		role, warnings, err := loadFile(path, data)
+		role, warnings, err := loadFile(o.cat, path, data)
 		if err != nil {
 			all = append(all, asErrors(err)...)
 			continue
@@ -75,8 +98,8 @@ func LoadFiles(paths ...string) (*Fleet, error) {
 
 // Parse loads one environment file from memory; file names it in errors and
 // gives the role its expected name.
-func Parse(file string, data []byte) (*Role, []Warning, error) {
-	role, warnings, err := loadFile(file, data)
+func Parse(file string, data []byte, opts ...Option) (*Role, []Warning, error) {
+	role, warnings, err := loadFile(optionsOf(opts).cat, file, data)
 	if err != nil {
 		return nil, nil, asErrors(err).sorted()
 	}
@@ -100,13 +123,13 @@ func asErrors(err error) Errors {
 	return Errors{{Msg: err.Error()}}
 }
 
-func loadFile(path string, data []byte) (*Role, []Warning, error) {
+func loadFile(cat *catalog.Catalog, path string, data []byte) (*Role, []Warning, error) {
 	var f File
 	if err := decodeStrict(path, data, &f); err != nil {
 		return nil, nil, err
 	}
-	applyDefaults(&f)
-	c := &collector{file: path}
+	applyDefaults(cat, &f)
+	c := &collector{file: path, cat: cat}
 	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	validateFile(c, &f, stem)
 	if len(c.errs) > 0 {
@@ -117,7 +140,8 @@ func loadFile(path string, data []byte) (*Role, []Warning, error) {
 		warnings = append(warnings, Warning{File: path, Path: "admin_team_claim",
 			Msg: "has no oidc_identity_provider to come through; the claim is not bound to cluster-admin until one is declared"})
 	}
-	return resolve(path, &f), warnings, nil
+	warnings = append(warnings, chartWarnings(cat, path, &f)...)
+	return resolve(cat, path, &f), warnings, nil
 }
 
 // checkFleet enforces the rules that span files.
@@ -147,7 +171,7 @@ func checkFleet(f *Fleet) Errors {
 
 // resolve merges role settings, cluster overrides and defaults into the
 // clusters that components consume. It runs only on valid files.
-func resolve(path string, f *File) *Role {
+func resolve(cat *catalog.Catalog, path string, f *File) *Role {
 	role := &Role{
 		Name:            f.Role,
 		File:            path,
@@ -165,9 +189,10 @@ func resolve(path string, f *File) *Role {
 	ng := f.ManagementNodeGroup
 	addons := make([]Addon, 0, len(f.Addons))
 	for _, name := range sortedKeys(f.Addons) {
-		addons = append(addons, Addon{Name: name, Version: f.Addons[name]})
+		spec, _ := cat.Addon(name) // validated: every name is in the catalog
+		addons = append(addons, Addon{Name: name, Version: f.Addons[name], Spec: spec})
 	}
-	logTypes := slices.Clone(LogTypes)
+	logTypes := slices.Clone(catalog.ControlPlaneLogTypes)
 	if f.ControlPlaneLogging != nil {
 		logTypes = slices.DeleteFunc(logTypes, func(t string) bool { return slices.Contains(f.ControlPlaneLogging.Disabled, t) })
 	}
@@ -189,7 +214,7 @@ func resolve(path string, f *File) *Role {
 			UsernamePrefix: *p.UsernamePrefix, GroupsPrefix: *p.GroupsPrefix,
 		}
 	}
-	layers := resolveLayers(f)
+	layers := resolveLayers(cat, f)
 	for _, cs := range f.Clusters {
 		endpoint := f.EndpointAccess
 		if cs.EndpointAccess != nil {
@@ -210,7 +235,7 @@ func resolve(path string, f *File) *Role {
 			DesiredSize:    *ng.DesiredSize,
 			MaxSize:        *ng.MaxSize,
 			AMIType:        ng.AMIType,
-			Architecture:   AMITypes[ng.AMIType],
+			Architecture:   catalog.AMITypes[ng.AMIType],
 			ReleaseVersion: ng.ReleaseVersion,
 			DiskSizeGiB:    *ng.DiskSizeGiB,
 			CapacityType:   ng.CapacityType,
@@ -238,7 +263,7 @@ func resolve(path string, f *File) *Role {
 			Ephemeral:         *f.Ephemeral,
 			AccountID:         cs.AccountID,
 			Region:            cs.Region,
-			Partition:         PartitionOf(cs.Region),
+			Partition:         catalog.PartitionOf(cs.Region),
 			DeployRoleARN:     cs.DeployRoleARN,
 			VPC:               resolveVPC(cs.VPC),
 			KMSKeyARN:         cs.KMSKeyARN,
@@ -284,10 +309,14 @@ type resolvedLayers struct {
 	storage   Storage
 	karpenter Karpenter
 	operators Operators
-	charts    map[string]Chart
+	charts    map[string]catalog.Chart
+	// accepted are the minors the role accepts each chart on outside its
+	// supported range.
+	accepted map[string][]string
+	image    string
 }
 
-func resolveLayers(f *File) resolvedLayers {
+func resolveLayers(cat *catalog.Catalog, f *File) resolvedLayers {
 	n := f.Network
 	var l resolvedLayers
 	l.network = Network{
@@ -327,20 +356,25 @@ func resolveLayers(f *File) resolvedLayers {
 		ExternalSecrets:   ExternalSecrets{Enabled: *o.ExternalSecrets.Enabled, SSMPathPrefix: o.ExternalSecrets.SSMPathPrefix},
 		FluentBit:         FluentBit{Enabled: *o.FluentBit.Enabled, RetentionDays: *o.FluentBit.LogRetentionDays},
 	}
-	l.charts = DefaultCharts()
+	l.charts = cat.DefaultCharts()
+	l.accepted = map[string][]string{}
 	for name, over := range f.Charts {
 		ch := l.charts[name]
+		if over.Version != "" {
+			ch = ch.WithVersion(over.Version)
+		}
 		if over.Repository != "" {
 			ch.Repository = over.Repository
 		}
 		if over.Chart != "" {
 			ch.Chart = over.Chart
 		}
-		if over.Version != "" {
-			ch.Version = over.Version
-		}
 		l.charts[name] = ch
+		if len(over.AcceptUnsupportedKubernetes) > 0 {
+			l.accepted[name] = slices.Clone(over.AcceptUnsupportedKubernetes)
+		}
 	}
+	l.image = cat.Image("echo-server")
 	return l
 }
 
@@ -368,7 +402,8 @@ func (l resolvedLayers) applyTo(c *Cluster, f *File, cs *ClusterSpec) {
 		c.Operators.FluentBit.LogGroup = PodLogGroup(c.Name)
 	}
 	c.Charts = maps.Clone(l.charts)
-	c.EchoServerImage = Image("echo-server")
+	c.ChartsAcceptedOn = maps.Clone(l.accepted)
+	c.EchoServerImage = l.image
 }
 
 func resolveRollout(r *RolloutSpec) Rollout {

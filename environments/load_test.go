@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/eksplatform/eksplatform/catalog"
 )
 
 // baseRole is a valid two-cluster role; the bad corpus mutates copies of it.
@@ -103,19 +105,25 @@ var badCorpus = []badCase{
 	{
 		name:   "version with a v and a patch",
 		data:   edit(func(d map[string]any) { d["eks_version"] = "v1.34.2" }),
-		want:   []string{`environments/prod.json: eks_version: must be a minor version like "1.35" (no patch, no 'v'), got "v1.34.2"`},
+		want:   []string{`environments/prod.json: eks_version: must be a minor version like "` + newestMinor + `" (no patch, no 'v'), got "v1.34.2"`},
 		schema: true,
 	},
 	{
-		name:   "version EKS never shipped",
-		data:   edit(func(d map[string]any) { d["eks_version"] = "1.27" }),
-		want:   []string{`environments/prod.json: eks_version: 1.27 is not an EKS release this tool knows; supported: 1.28 to 1.35 (data/eks-releases.json)`},
-		schema: true,
+		name: "version EKS never shipped",
+		data: edit(func(d map[string]any) { d["eks_version"] = "1.27" }),
+		want: []string{`environments/prod.json: eks_version: 1.27 is not in the EKS release calendar (catalog/data/eks-releases.json, checked ` +
+			catalog.Default().Calendar.Checked.String() + `: ` + catalog.Default().CalendarSpan() + `)`},
+	},
+	{
+		name: "version newer than the calendar",
+		data: edit(func(d map[string]any) { d["eks_version"] = "1.99" }),
+		want: []string{`environments/prod.json: eks_version: 1.99 is not in the EKS release calendar (catalog/data/eks-releases.json, checked ` +
+			catalog.Default().Calendar.Checked.String() + `: ` + catalog.Default().CalendarSpan() + `); if EKS has released it since, ` + "`eksplatform catalog refresh`" + ` adds it`},
 	},
 	{
 		name:   "missing version",
 		data:   edit(func(d map[string]any) { delete(d, "eks_version") }),
-		want:   []string{`environments/prod.json: eks_version: is required: a Kubernetes minor version from 1.28 to 1.35, e.g. "1.35"`},
+		want:   []string{`environments/prod.json: eks_version: is required: a Kubernetes minor version from ` + catalog.Default().CalendarSpan() + `, e.g. "` + newestMinor + `"`},
 		schema: true,
 	},
 	{
@@ -441,6 +449,15 @@ var badCorpus = []badCase{
 		schema: true,
 	},
 	{
+		name: "chart acceptance of a minor EKS does not have",
+		data: edit(func(d map[string]any) {
+			d["charts"] = map[string]any{"cert-manager": map[string]any{"accept_unsupported_kubernetes": []any{"1.37", "1.99"}}}
+		}),
+		want: []string{`environments/prod.json: charts.cert-manager.accept_unsupported_kubernetes[1]: "1.99" is not in the EKS release calendar (catalog/data/eks-releases.json, checked ` +
+			catalog.Default().Calendar.Checked.String() + `: ` + catalog.Default().CalendarSpan() + `); if EKS has released it since, ` + "`eksplatform catalog refresh`" + ` adds it`},
+		schema: false,
+	},
+	{
 		name: "secret store reading the whole account",
 		data: edit(func(d map[string]any) {
 			d["operators"] = map[string]any{"external_secrets": map[string]any{"ssm_path_prefix": "/"}}
@@ -497,6 +514,9 @@ var badCorpus = []badCase{
 		schema: true,
 	},
 }
+
+// newestMinor is the calendar's newest minor: messages suggest it.
+var newestMinor = func() string { m := catalog.Default().Minors(); return m[len(m)-1] }()
 
 func TestBadCorpus(t *testing.T) {
 	t.Parallel()
@@ -609,7 +629,7 @@ func TestPrivateEndpointByDefault(t *testing.T) {
 	require.NoError(t, err)
 	for _, c := range role.Clusters {
 		assert.Empty(t, c.PublicAccessCIDRs, c.Name)
-		assert.Equal(t, LogTypes, c.LogTypes, c.Name)
+		assert.Equal(t, catalog.ControlPlaneLogTypes, c.LogTypes, c.Name)
 	}
 }
 
@@ -657,23 +677,4 @@ func TestInstanceArch(t *testing.T) {
 	}
 	_, ok := instanceArch("large")
 	assert.False(t, ok)
-}
-
-func TestReleaseCalendarIsOrdered(t *testing.T) {
-	t.Parallel()
-	rs := Releases()
-	require.NotEmpty(t, rs)
-	for i, r := range rs {
-		_, minor, ok := ParseMinor(r.Version)
-		require.True(t, ok, r.Version)
-		assert.True(t, r.Released.Before(r.EndOfStandard.Time), r.Version)
-		assert.True(t, r.EndOfStandard.Before(r.EndOfExtended.Time), r.Version)
-		if i > 0 {
-			prev := rs[i-1]
-			_, prevMinor, _ := ParseMinor(prev.Version)
-			assert.Equal(t, prevMinor+1, minor, "versions are consecutive minors")
-			assert.True(t, prev.Released.Before(r.Released.Time), "%s released after %s", r.Version, prev.Version)
-			assert.True(t, prev.EndOfStandard.Before(r.EndOfStandard.Time), r.Version)
-		}
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/eksplatform/eksplatform/catalog"
 )
 
 var (
@@ -107,15 +109,16 @@ func validateFile(c *collector, f *File, stem string) {
 }
 
 func validateVersion(c *collector, path, v string) {
-	first, last := releases[0].Version, releases[len(releases)-1].Version
+	minors := c.cat.Minors()
+	last := minors[len(minors)-1]
 	switch {
 	case v == "":
-		c.add(path, "is required: a Kubernetes minor version from %s to %s, e.g. %q", first, last, last)
+		c.add(path, "is required: a Kubernetes minor version from %s, e.g. %q", c.cat.CalendarSpan(), last)
 	case !versionPattern.MatchString(v):
 		c.add(path, "must be a minor version like %q (no patch, no 'v'), got %q", last, v)
 	default:
-		if _, ok := ReleaseOf(v); !ok {
-			c.add(path, "%s is not an EKS release this tool knows; supported: %s to %s (data/eks-releases.json)", v, first, last)
+		if _, ok := c.cat.Release(v); !ok {
+			c.add(path, "%s is %s", v, c.cat.NotInCalendar(v))
 		}
 	}
 }
@@ -139,10 +142,10 @@ func validateCluster(c *collector, path string, f *File, cl *ClusterSpec) {
 	switch {
 	case cl.Region == "":
 		c.add(path+".region", "is required, e.g. \"us-east-2\"")
-	case PartitionOf(cl.Region) == "":
+	case catalog.PartitionOf(cl.Region) == "":
 		c.add(path+".region", "%q is not a known AWS region", cl.Region)
 	default:
-		partition = PartitionOf(cl.Region)
+		partition = catalog.PartitionOf(cl.Region)
 	}
 	validateVPC(c, path+".vpc", cl.VPC)
 	if cl.DeployRoleARN != "" {
@@ -195,8 +198,8 @@ func validateVPC(c *collector, path string, v *VPCSpec) {
 		if v.NATGateways != NATOnePerAZ && v.NATGateways != NATSingle {
 			c.add(path+".nat_gateways", "must be %q or %q, got %q", NATOnePerAZ, NATSingle, v.NATGateways)
 		}
-		if !slices.Contains(LogRetentionDays, *v.FlowLogRetentionDays) {
-			c.add(path+".flow_log_retention_days", "must be a CloudWatch Logs retention (%s), got %d", joinInts(LogRetentionDays), *v.FlowLogRetentionDays)
+		if !slices.Contains(catalog.LogRetentionDays, *v.FlowLogRetentionDays) {
+			c.add(path+".flow_log_retention_days", "must be a CloudWatch Logs retention (%s), got %d", joinInts(catalog.LogRetentionDays), *v.FlowLogRetentionDays)
 		}
 	default:
 		if v.NATGateways != "" || v.FlowLogRetentionDays != nil {
@@ -263,8 +266,8 @@ func validateLogging(c *collector, path string, l *LoggingSpec) {
 	seen := map[string]bool{}
 	for i, t := range l.Disabled {
 		p := indexPath(path+".disabled", i)
-		if !slices.Contains(LogTypes, t) {
-			c.add(p, "%q is not a control-plane log type; allowed: %s", t, strings.Join(LogTypes, ", "))
+		if !slices.Contains(catalog.ControlPlaneLogTypes, t) {
+			c.add(p, "%q is not a control-plane log type; allowed: %s", t, strings.Join(catalog.ControlPlaneLogTypes, ", "))
 		}
 		if seen[t] {
 			c.add(p, "%q is listed twice", t)
@@ -274,9 +277,9 @@ func validateLogging(c *collector, path string, l *LoggingSpec) {
 }
 
 func validateNodeGroup(c *collector, path string, ng *NodeGroupSpec, eksVersion string) {
-	arch, knownAMI := AMITypes[ng.AMIType]
+	arch, knownAMI := catalog.AMITypes[ng.AMIType]
 	if !knownAMI {
-		c.add(path+".ami_type", "%q is not supported; allowed: %s", ng.AMIType, strings.Join(sortedKeys(AMITypes), ", "))
+		c.add(path+".ami_type", "%q is not supported; allowed: %s", ng.AMIType, strings.Join(sortedKeys(catalog.AMITypes), ", "))
 	}
 	if len(ng.InstanceTypes) == 0 {
 		c.add(path+".instance_types", "must list at least one instance type")
@@ -325,7 +328,7 @@ func validateNodeGroup(c *collector, path string, ng *NodeGroupSpec, eksVersion 
 	if !labelValueRe.MatchString(t.Value) {
 		c.add(path+".taint.value", "must be a Kubernetes label value (letters, digits, '-', '_', '.', at most 63), got %q", t.Value)
 	}
-	if _, ok := TaintEffects[t.Effect]; !ok {
+	if _, ok := catalog.TaintEffects[t.Effect]; !ok {
 		c.add(path+".taint.effect", "must be NoSchedule, PreferNoSchedule or NoExecute, got %q", t.Effect)
 	}
 	for _, k := range sortedKeys(ng.Labels) {
@@ -388,7 +391,7 @@ func instanceArch(it string) (string, bool) {
 }
 
 func validateAddons(c *collector, path string, addons map[string]string) {
-	known := append(append([]string(nil), BaseAddons...), OptionalAddons...)
+	known := c.cat.AddonNames("")
 	for _, name := range sortedKeys(addons) {
 		p := keyPath(path, name)
 		if !slices.Contains(known, name) {
@@ -420,8 +423,8 @@ func validateAccessEntries(c *collector, entries []AccessEntrySpec) {
 			seen[e.PrincipalARN] = p
 			keys[accessEntryKey(e.PrincipalARN)] = p
 		}
-		if !slices.Contains(AccessPolicies, e.Policy) {
-			c.add(p+".policy", "must be one of %s, got %q", strings.Join(AccessPolicies, ", "), e.Policy)
+		if !slices.Contains(catalog.AccessPolicies, e.Policy) {
+			c.add(p+".policy", "must be one of %s, got %q", strings.Join(catalog.AccessPolicies, ", "), e.Policy)
 		}
 		for j, ns := range e.Namespaces {
 			if !dnsLabelRe.MatchString(ns) {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/eksplatform/eksplatform/catalog"
 )
 
 var trustedPrincipalRe = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):(root|role/[A-Za-z0-9+=,.@_/-]{1,512}|user/[A-Za-z0-9+=,.@_/-]{1,512})$`)
@@ -87,8 +89,8 @@ func validateAdminAndAccounts(c *collector, f *File) {
 		}
 	}
 
-	if fb := f.Operators.FluentBit; !slices.Contains(LogRetentionDays, *fb.LogRetentionDays) {
-		c.add("operators.fluent_bit.log_retention_days", "must be a CloudWatch Logs retention: one of %s, got %d", joinInts(LogRetentionDays), *fb.LogRetentionDays)
+	if fb := f.Operators.FluentBit; !slices.Contains(catalog.LogRetentionDays, *fb.LogRetentionDays) {
+		c.add("operators.fluent_bit.log_retention_days", "must be a CloudWatch Logs retention: one of %s, got %d", joinInts(catalog.LogRetentionDays), *fb.LogRetentionDays)
 	}
 }
 

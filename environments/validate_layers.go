@@ -1,12 +1,14 @@
 package environments
 
 import (
+	"fmt"
 	"net/mail"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/eksplatform/eksplatform/catalog"
 )
 
 var (
@@ -59,8 +61,8 @@ func validateLayers(c *collector, f *File) {
 	}
 
 	e := f.Storage.EFS
-	if !slices.Contains(TransitionToIADays, *e.TransitionToIADays) {
-		c.add("storage.efs.transition_to_ia_days", "must be one of %s, got %d", joinInts(TransitionToIADays), *e.TransitionToIADays)
+	if _, ok := catalog.EFSTransitions[*e.TransitionToIADays]; !ok {
+		c.add("storage.efs.transition_to_ia_days", "must be one of %s, got %d", joinInts(catalog.TransitionDays()), *e.TransitionToIADays)
 	}
 	if !dirPermsRe.MatchString(e.DirectoryPerms) {
 		c.add("storage.efs.directory_perms", "must be three octal digits like \"700\", got %q", e.DirectoryPerms)
@@ -85,13 +87,18 @@ func validateLayers(c *collector, f *File) {
 	for _, name := range sortedKeys(f.Charts) {
 		p := keyPath("charts", name)
 		ch := f.Charts[name]
-		if _, ok := defaultCharts[name]; !ok {
-			c.add(p, "%q is not a chart of the platform; charts: %s", name, strings.Join(sortedKeys(defaultCharts), ", "))
+		if _, ok := c.cat.Chart(name); !ok {
+			c.add(p, "%q is not a chart of the platform; charts: %s", name, strings.Join(c.cat.ChartNames(), ", "))
 			continue
 		}
-		if ch == nil || (ch.Repository == "" && ch.Chart == "" && ch.Version == "") {
-			c.add(p, "must override at least one of repository, chart, version")
+		if ch == nil || (ch.Repository == "" && ch.Chart == "" && ch.Version == "" && len(ch.AcceptUnsupportedKubernetes) == 0) {
+			c.add(p, "must override at least one of repository, chart, version, accept_unsupported_kubernetes")
 			continue
+		}
+		for i, m := range ch.AcceptUnsupportedKubernetes {
+			if _, ok := c.cat.Release(m); !ok {
+				c.add(indexPath(p+".accept_unsupported_kubernetes", i), "%q is %s", m, c.cat.NotInCalendar(m))
+			}
 		}
 		if ch.Repository != "" && !strings.HasPrefix(ch.Repository, "https://") && !strings.HasPrefix(ch.Repository, "oci://") {
 			c.add(p+".repository", "must be an https:// or oci:// URL, got %q", ch.Repository)
@@ -233,4 +240,27 @@ func validateRollout(c *collector, r *RolloutSpec, clusters int) {
 	if d, err := time.ParseDuration(r.GateTimeout); err != nil || d <= 0 || !durationRe.MatchString(r.GateTimeout) {
 		c.add("rollout.gate_timeout", "must be a positive duration like \"20m\", got %q", r.GateTimeout)
 	}
+}
+
+// chartWarnings flags acceptances the catalog has made unnecessary: the
+// chart's pinned version now supports the minor, so the acceptance can go.
+func chartWarnings(cat *catalog.Catalog, file string, f *File) []Warning {
+	var out []Warning
+	for _, name := range sortedKeys(f.Charts) {
+		spec := f.Charts[name]
+		ch, ok := cat.Chart(name)
+		if spec == nil || !ok {
+			continue
+		}
+		if spec.Version != "" {
+			ch = ch.WithVersion(spec.Version)
+		}
+		for i, m := range spec.AcceptUnsupportedKubernetes {
+			if supported, known := ch.Support(m); known && supported {
+				out = append(out, Warning{File: file, Path: indexPath(keyPath("charts", name)+".accept_unsupported_kubernetes", i),
+					Msg: fmt.Sprintf("%s %s supports Kubernetes %s now (%s); remove the acceptance", name, ch.Version, m, ch.Kubernetes.Source)})
+			}
+		}
+	}
+	return out
 }

@@ -210,7 +210,7 @@ func foundationArgs(c *environments.Cluster, vpc *network.Vpc, tags map[string]s
 	}
 	addons := make([]foundation.AddonVersion, len(c.Addons))
 	for i, a := range c.Addons {
-		addons[i] = foundation.AddonVersion{Name: a.Name, Version: a.Version}
+		addons[i] = foundation.AddonVersion{Addon: a.Spec, Version: a.Version}
 	}
 	ng := c.NodeGroup
 	return &foundation.Args{

@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/foundation"
 	"github.com/eksplatform/eksplatform/components/irsa"
 	"github.com/eksplatform/eksplatform/components/kube"
@@ -25,10 +26,7 @@ type layerInputs struct {
 	tags map[string]string
 }
 
-func (l layerInputs) chart(name string) kube.Chart {
-	ch := l.c.Charts[name]
-	return kube.Chart{Repository: ch.Repository, Chart: ch.Chart, Version: ch.Version}
-}
+func (l layerInputs) chart(name string) catalog.Chart { return l.c.Charts[name] }
 
 func (l layerInputs) toleration() kube.Taint {
 	t := l.c.NodeGroup.Taint

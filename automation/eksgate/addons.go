@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 
+	"github.com/eksplatform/eksplatform/catalog"
+	"github.com/eksplatform/eksplatform/catalog/refresh"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
 // VersionsAPI is the EKS call the addon catalog uses; *eks.Client satisfies it.
-type VersionsAPI interface {
-	DescribeAddonVersions(ctx context.Context, in *eks.DescribeAddonVersionsInput, optFns ...func(*eks.Options)) (*eks.DescribeAddonVersionsOutput, error)
-}
+type VersionsAPI = refresh.AddonVersionsAPI
 
 // AddonCatalog answers which addon versions EKS offers, live, through
 // DescribeAddonVersions; `eksplatform plan --aws-addon-versions` uses it in
@@ -24,7 +23,7 @@ type AddonCatalog struct {
 	Client func(ctx context.Context, c *environments.Cluster) (VersionsAPI, error)
 
 	mu    sync.Mutex
-	cache map[[3]string]environments.AddonVersions
+	cache map[[3]string]catalog.AddonVersions
 }
 
 // NewAddonCatalog uses the default credential chain.
@@ -42,7 +41,7 @@ func NewAddonCatalog() *AddonCatalog {
 // Kubernetes minor: the default, the newest and the oldest.
 // Answers are kept per region, addon and Kubernetes minor: a plan asks the
 // same question for every cluster of a role.
-func (a *AddonCatalog) Versions(ctx context.Context, c *environments.Cluster, addon, k8s string) (environments.AddonVersions, error) {
+func (a *AddonCatalog) Versions(ctx context.Context, c *environments.Cluster, addon, k8s string) (catalog.AddonVersions, error) {
 	key := [3]string{c.Region, addon, k8s}
 	a.mu.Lock()
 	cached, ok := a.cache[key]
@@ -56,56 +55,25 @@ func (a *AddonCatalog) Versions(ctx context.Context, c *environments.Cluster, ad
 	}
 	a.mu.Lock()
 	if a.cache == nil {
-		a.cache = map[[3]string]environments.AddonVersions{}
+		a.cache = map[[3]string]catalog.AddonVersions{}
 	}
 	a.cache[key] = out
 	a.mu.Unlock()
 	return out, nil
 }
 
-func (a *AddonCatalog) describe(ctx context.Context, c *environments.Cluster, addon, k8s string) (environments.AddonVersions, error) {
+func (a *AddonCatalog) describe(ctx context.Context, c *environments.Cluster, addon, k8s string) (catalog.AddonVersions, error) {
 	api, err := a.Client(ctx, c)
 	if err != nil {
-		return environments.AddonVersions{}, err
+		return catalog.AddonVersions{}, err
 	}
-	var out environments.AddonVersions
-	var token *string
-	for range 50 {
-		page, err := api.DescribeAddonVersions(ctx, &eks.DescribeAddonVersionsInput{
-			AddonName: aws.String(addon), KubernetesVersion: aws.String(k8s), NextToken: token,
-		})
-		if err != nil {
-			return out, fmt.Errorf("describing the versions of addon %s for Kubernetes %s: %s", addon, k8s, reason(err))
-		}
-		for _, info := range page.Addons {
-			for _, v := range info.AddonVersions {
-				version := aws.ToString(v.AddonVersion)
-				for _, compat := range v.Compatibilities {
-					if aws.ToString(compat.ClusterVersion) != k8s {
-						continue
-					}
-					if compat.DefaultVersion {
-						out.Default = version
-					}
-					if out.Latest == "" || environments.CompareVersions(version, out.Latest) > 0 {
-						out.Latest = version
-					}
-					if out.Min == "" || environments.CompareVersions(version, out.Min) < 0 {
-						out.Min = version
-					}
-				}
-			}
-		}
-		if aws.ToString(page.NextToken) == "" {
-			break
-		}
-		token = page.NextToken
+	offered, err := refresh.ListAddonVersions(ctx, api, addon, k8s)
+	if err != nil {
+		return catalog.AddonVersions{}, fmt.Errorf("describing the versions of addon %s for Kubernetes %s: %w", addon, k8s, err)
 	}
-	if out.Latest == "" {
+	out, ok := catalog.SummarizeAddonVersions(offered)[k8s]
+	if !ok {
 		return out, fmt.Errorf("EKS offers no version of addon %s for Kubernetes %s", addon, k8s)
-	}
-	if out.Default == "" {
-		out.Default = out.Latest
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
@@ -105,7 +106,7 @@ func TestAddonCatalogReadsDescribeAddonVersions(t *testing.T) {
 	cat := catalogFor(t, f)
 	got, err := cat.Versions(context.Background(), testCluster, "coredns", "1.35")
 	require.NoError(t, err)
-	assert.Equal(t, environments.AddonVersions{Default: "v1.13.1-eksbuild.1", Latest: "v1.13.2-eksbuild.10", Min: "v1.12.4-eksbuild.1"}, got,
+	assert.Equal(t, catalog.AddonVersions{Default: "v1.13.1-eksbuild.1", Latest: "v1.13.2-eksbuild.10", Min: "v1.12.4-eksbuild.1"}, got,
 		"eksbuild.10 is newer than eksbuild.3; the default is the one EKS marks")
 	assert.Len(t, f.queries, 4, "every page is read")
 	assert.Contains(t, f.queries[0], "addonName=coredns")
@@ -119,7 +120,7 @@ func TestAddonCatalogReadsDescribeAddonVersions(t *testing.T) {
 
 	got, err = cat.Versions(context.Background(), testCluster, "coredns", "1.34")
 	require.NoError(t, err)
-	assert.Equal(t, environments.AddonVersions{Default: "v1.12.4-eksbuild.1", Latest: "v1.12.4-eksbuild.1", Min: "v1.12.4-eksbuild.1"}, got)
+	assert.Equal(t, catalog.AddonVersions{Default: "v1.12.4-eksbuild.1", Latest: "v1.12.4-eksbuild.1", Min: "v1.12.4-eksbuild.1"}, got)
 }
 
 func TestAddonCatalogErrors(t *testing.T) {

@@ -55,8 +55,8 @@ func (p *Plan) Text() string {
 	}
 	for _, c := range p.Clusters {
 		fmt.Fprintf(&b, "\n%s (%s, %s)\n", c.Cluster, c.Role, c.Wave)
-		fmt.Fprintf(&b, "  current (%s): %s\n", sourceLine(c.Current), versionsLine(c.Current.Versions))
-		fmt.Fprintf(&b, "  desired: %s\n", versionsLine(c.Desired))
+		fmt.Fprintf(&b, "  current (%s): %s\n", sourceLine(c.Current), versionsLine(p.AddonOrder, c.Current.Versions))
+		fmt.Fprintf(&b, "  desired: %s\n", versionsLine(p.AddonOrder, c.Desired))
 		if len(c.Steps) == 0 {
 			b.WriteString("  steps: none, the cluster is up to date\n")
 		} else if c.Refused {
@@ -84,7 +84,7 @@ func fromTo(s Step) string {
 	return fmt.Sprintf(": %s → %s", s.From, s.To)
 }
 
-func versionsLine(v Versions) string {
+func versionsLine(order []string, v Versions) string {
 	if v.Kubernetes == "" {
 		return "nothing yet"
 	}
@@ -96,7 +96,7 @@ func versionsLine(v Versions) string {
 		parts = append(parts, "karpenter "+v.Karpenter)
 	}
 	var addons []string
-	for _, a := range AddonOrder {
+	for _, a := range order {
 		if ver, ok := v.Addons[a]; ok {
 			addons = append(addons, a+" "+ver)
 		}

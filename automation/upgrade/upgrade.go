@@ -1,19 +1,22 @@
 // Package upgrade computes `eksplatform plan`: for every selected cluster the
 // versions it runs now and the versions the environment files ask for, the
 // ordered steps between them, and the checks that must pass before anything
-// runs — offline, from the release calendar and compatibility tables shipped
-// in environments/data, the backend's state when there is one, and the
-// environment files of a base branch.
+// runs — offline, from the catalog (the release calendar, the addon table,
+// karpenter's support matrix and the charts' supported ranges), the
+// backend's state when there is one, and the environment files of a base
+// branch.
 package upgrade
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
@@ -107,6 +110,9 @@ type Plan struct {
 	Clusters []ClusterPlan    `json:"clusters"`
 	// Findings are every finding of the plan, cluster and fleet ones alike.
 	Findings []Finding `json:"findings"`
+	// AddonOrder is the catalog's addon order: how versions are listed and
+	// addons upgraded (those installed before the nodes go first).
+	AddonOrder []string `json:"addonOrder"`
 }
 
 // Failed reports whether a check failed with severity error.
@@ -128,8 +134,8 @@ func (p *Plan) FailingOn(rules []string) []Finding {
 }
 
 // Codes are the check codes plan knows, for validating --fail-on.
-var Codes = []string{"EKS101", "EKS102", "EKS103", "EKS104", "EKS105", "ADD101", "ADD102", "ADD103",
-	"NOD102", "NOD103", "KAR101", "KAR102", "FLT101", "FLT102", "SPT101"}
+var Codes = []string{"EKS101", "EKS102", "EKS103", "EKS104", "EKS105", "ADD101", "ADD102", "ADD103", "ADD104", "ADD105",
+	"NOD102", "NOD103", "KAR101", "KAR102", "KAR103", "CHT101", "CHT102", "FLT101", "FLT102", "SPT101"}
 
 // StateReader reads the versions a cluster's stack recorded, if it has any.
 type StateReader interface {
@@ -138,17 +144,32 @@ type StateReader interface {
 
 // AddonCatalog answers which addon versions EKS offers for a Kubernetes minor.
 type AddonCatalog interface {
-	Versions(ctx context.Context, c *environments.Cluster, addon, kubernetesVersion string) (environments.AddonVersions, error)
+	Versions(ctx context.Context, c *environments.Cluster, addon, kubernetesVersion string) (catalog.AddonVersions, error)
 }
 
-// Offline is the catalog shipped in environments/data/addon-versions.json.
-type Offline struct{}
+// Offline answers from the catalog's addon table (catalog/data/addons.json).
+type Offline struct {
+	// Catalog is the table to read; nil is the fleet's.
+	Catalog *catalog.Catalog
+}
 
-// Versions looks the addon up in the shipped table.
-func (Offline) Versions(_ context.Context, _ *environments.Cluster, addon, k8s string) (environments.AddonVersions, error) {
-	v, ok := environments.OfflineAddonVersions(addon, k8s)
+// MissingRowError says the offline table has no versions of an addon for a
+// minor: not a failure of the plan, a finding (ADD104).
+type MissingRowError struct{ Addon, Kubernetes string }
+
+func (e *MissingRowError) Error() string {
+	return fmt.Sprintf("the catalog has no versions of addon %s for Kubernetes %s", e.Addon, e.Kubernetes)
+}
+
+// Versions looks the addon up in the table.
+func (o Offline) Versions(_ context.Context, c *environments.Cluster, addon, k8s string) (catalog.AddonVersions, error) {
+	cat := o.Catalog
+	if cat == nil {
+		cat = catalog.Default()
+	}
+	v, ok := cat.AddonVersionsFor(addon, k8s)
 	if !ok {
-		return environments.AddonVersions{}, fmt.Errorf("no offline data for addon %s on Kubernetes %s", addon, k8s)
+		return catalog.AddonVersions{}, &MissingRowError{Addon: addon, Kubernetes: k8s}
 	}
 	return v, nil
 }
@@ -166,27 +187,16 @@ type Inputs struct {
 	Today time.Time
 }
 
-// AddonOrder is the order addons are listed and upgraded in after the
-// control plane: networking first, then DNS and the proxy, then storage and
-// the rest.
-var AddonOrder = []string{"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "aws-efs-csi-driver", "eks-pod-identity-agent", "snapshot-controller"}
-
-// AddonsBeforeNodes are the addons the foundation applies before the
-// management node group (nodes need the VPC CNI to become Ready); the others,
-// kube-proxy among them, follow the nodes, as the kube-proxy skew policy asks.
-// A guardrail test keeps this in step with components/foundation.
-var AddonsBeforeNodes = map[string]bool{"vpc-cni": true}
-
 // Build computes the plan.
 func Build(ctx context.Context, in Inputs) (*Plan, error) {
 	if in.Catalog == nil {
-		in.Catalog = Offline{}
+		in.Catalog = Offline{Catalog: in.Fleet.Catalog}
 	}
 	waves, err := automation.NewPlan(in.Fleet, in.Selection, automation.PlanOptions{})
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Date: in.Today.Format(time.DateOnly)}
+	p := &Plan{Date: in.Today.Format(time.DateOnly), AddonOrder: in.Fleet.Catalog.AddonNames("")}
 	for _, w := range waves.Waves {
 		ws := WaveSummary{Label: w.Label(), Roles: w.Roles, Parallel: w.Parallel, GateTimeout: duration(w.GateTimeout), EchoCheck: w.EchoCheck, Bake: "none"}
 		if w.Bake > 0 {
@@ -225,12 +235,13 @@ func Build(ctx context.Context, in Inputs) (*Plan, error) {
 		}
 	}
 	p.Findings = append(p.Findings, fleet...)
+	p.Findings = append(p.Findings, estimateFindings(in, p.Clusters)...)
 	return p, nil
 }
 
 func planCluster(ctx context.Context, in Inputs, c *environments.Cluster, wave string) (ClusterPlan, error) {
 	cp := ClusterPlan{Cluster: c.Name, Role: c.Role, Wave: wave}
-	desired, err := resolve(ctx, in.Catalog, c, c.EKSVersion, c.Addons, c.NodeGroup.ReleaseVersion, c.Charts["karpenter"].Version)
+	desired, missing, err := resolve(ctx, in.Catalog, c, c.EKSVersion, c.Addons, c.NodeGroup.ReleaseVersion, c.Charts["karpenter"].Version)
 	if err != nil {
 		return cp, err
 	}
@@ -247,7 +258,9 @@ func planCluster(ctx context.Context, in Inputs, c *environments.Cluster, wave s
 	}
 	if cp.Current.Source == SourceNew && in.Base != nil {
 		if b, ok := in.Base.Cluster(c.Name); ok {
-			v, err := resolve(ctx, in.Catalog, b, b.EKSVersion, b.Addons, b.NodeGroup.ReleaseVersion, b.Charts["karpenter"].Version)
+			// What the base branch runs is history: an addon the table no
+			// longer lists for its minor is simply not shown.
+			v, _, err := resolve(ctx, in.Catalog, b, b.EKSVersion, b.Addons, b.NodeGroup.ReleaseVersion, b.Charts["karpenter"].Version)
 			if err != nil {
 				return cp, err
 			}
@@ -259,13 +272,13 @@ func planCluster(ctx context.Context, in Inputs, c *environments.Cluster, wave s
 		// the offline table stays: it is the latest as far as the plan knows.
 		for _, a := range c.Addons {
 			if now := cp.Current.Addons[a.Name]; a.Version == environments.VersionLatest && now != "" &&
-				environments.CompareVersions(now, cp.Desired.Addons[a.Name]) > 0 {
+				catalog.CompareVersions(now, cp.Desired.Addons[a.Name]) > 0 {
 				cp.Desired.Addons[a.Name] = now
 			}
 		}
 	}
-	cp.Steps = steps(cp)
-	cp.Findings = clusterFindings(in, c, cp)
+	cp.Steps = steps(in.Fleet.Catalog, c, cp)
+	cp.Findings = append(missingAddonFindings(c, missing), clusterFindings(in, c, cp)...)
 	for _, f := range cp.Findings {
 		cp.Refused = cp.Refused || f.Severity == Error
 	}
@@ -284,15 +297,23 @@ func duration(d time.Duration) string {
 	return s
 }
 
-// resolve turns version specs into versions for a Kubernetes minor.
-func resolve(ctx context.Context, catalog AddonCatalog, c *environments.Cluster, k8s string, addons []environments.Addon, release, karpenter string) (Versions, error) {
+// resolve turns version specs into versions for a Kubernetes minor; missing
+// are the addons the offline table has no row for (their desired version
+// stays unknown).
+func resolve(ctx context.Context, addons AddonCatalog, c *environments.Cluster, k8s string, specs []environments.Addon, release, karpenter string) (Versions, []string, error) {
 	v := Versions{Kubernetes: k8s, Addons: map[string]string{}, Karpenter: karpenter}
-	for _, a := range addons {
+	var missing []string
+	for _, a := range specs {
 		switch a.Version {
 		case environments.VersionLatest, environments.VersionDefault:
-			offered, err := catalog.Versions(ctx, c, a.Name, k8s)
+			offered, err := addons.Versions(ctx, c, a.Name, k8s)
+			var row *MissingRowError
+			if errors.As(err, &row) {
+				missing = append(missing, a.Name)
+				continue
+			}
 			if err != nil {
-				return v, fmt.Errorf("%s: %w", c.Name, err)
+				return v, nil, fmt.Errorf("%s: %w", c.Name, err)
 			}
 			if a.Version == environments.VersionLatest {
 				v.Addons[a.Name] = offered.Latest
@@ -308,12 +329,25 @@ func resolve(ctx context.Context, catalog AddonCatalog, c *environments.Cluster,
 	} else {
 		v.NodeRelease = release
 	}
-	return v, nil
+	return v, missing, nil
+}
+
+// missingAddonFindings: an addon whose versions for the target minor the
+// catalog does not know cannot be planned, so the cluster is refused.
+func missingAddonFindings(c *environments.Cluster, missing []string) []Finding {
+	var out []Finding
+	for _, name := range missing {
+		out = append(out, finding("ADD104", Error, c.Name,
+			fmt.Sprintf("the catalog has no versions of addon %s for Kubernetes %s: its upgrade cannot be planned", name, c.EKSVersion),
+			"run `eksplatform catalog refresh` with AWS credentials (it reads eks:DescribeAddonVersions), or plan with --aws-addon-versions"))
+	}
+	return out
 }
 
 // steps orders what changes: the control plane one minor at a time, the
-// addons in AddonOrder, the management node group, karpenter, the data plane.
-func steps(cp ClusterPlan) []Step {
+// addons in the catalog's order (those installed before the nodes first),
+// the management node group, karpenter, the data plane.
+func steps(cat *catalog.Catalog, c *environments.Cluster, cp ClusterPlan) []Step {
 	cur, want := cp.Current, cp.Desired
 	if cur.Source == SourceNew {
 		return []Step{{
@@ -338,10 +372,14 @@ func steps(cp ClusterPlan) []Step {
 			})
 		}
 	}
-	addonSteps := func(beforeNodes bool) {
-		for _, a := range AddonOrder {
+	install := map[string]string{}
+	for _, a := range c.Addons {
+		install[a.Name] = a.Spec.Install
+	}
+	addonSteps := func(when string) {
+		for _, a := range addonOrder(cat, c) {
 			from, to := cur.Addons[a], want.Addons[a]
-			if to == "" || from == to || AddonsBeforeNodes[a] != beforeNodes {
+			if to == "" || from == to || install[a] != when {
 				continue
 			}
 			out = append(out, Step{
@@ -351,7 +389,7 @@ func steps(cp ClusterPlan) []Step {
 			})
 		}
 	}
-	addonSteps(true)
+	addonSteps(catalog.BeforeNodes)
 	nodesChange := cur.Kubernetes != want.Kubernetes || !sameRelease(cur.NodeRelease, want)
 	if nodesChange {
 		out = append(out, Step{
@@ -360,7 +398,7 @@ func steps(cp ClusterPlan) []Step {
 			Rollback: "pin release_version to a previous AMI release of the new minor; the Kubernetes minor of nodes cannot go back",
 		})
 	}
-	addonSteps(false)
+	addonSteps(catalog.AfterNodes)
 	if cur.Karpenter != want.Karpenter {
 		out = append(out, Step{
 			Kind: "karpenter", Title: "karpenter chart and CRDs", From: orNone(cur.Karpenter), To: want.Karpenter,
@@ -389,7 +427,7 @@ func sameRelease(current string, want Versions) bool {
 		return false
 	}
 	m, ok := releaseMinor(current)
-	_, wm, _ := environments.ParseMinor(want.Kubernetes)
+	_, wm, _ := catalog.ParseMinor(want.Kubernetes)
 	return ok && m == wm
 }
 
@@ -398,8 +436,8 @@ func latestFor(k8s string) string { return "latest for " + k8s }
 // hops lists the one-minor steps from a to b (a < b); a downgrade or an equal
 // version yields one direct hop, which the checks reject.
 func hops(a, b string) [][2]string {
-	_, am, ok1 := environments.ParseMinor(a)
-	_, bm, ok2 := environments.ParseMinor(b)
+	_, am, ok1 := catalog.ParseMinor(a)
+	_, bm, ok2 := catalog.ParseMinor(b)
 	if !ok1 || !ok2 || bm <= am {
 		return [][2]string{{a, b}}
 	}
@@ -425,9 +463,9 @@ func finding(code, severity, subject, message, fix string) Finding {
 func clusterFindings(in Inputs, c *environments.Cluster, cp ClusterPlan) []Finding {
 	var out []Finding
 	want, cur := cp.Desired.Kubernetes, cp.Current.Kubernetes
-	_, wm, _ := environments.ParseMinor(want)
+	_, wm, _ := catalog.ParseMinor(want)
 	if cp.Current.Source != SourceNew && cur != "" {
-		_, cm, ok := environments.ParseMinor(cur)
+		_, cm, ok := catalog.ParseMinor(cur)
 		switch {
 		case ok && wm < cm:
 			out = append(out, finding("EKS102", Error, c.Name, fmt.Sprintf("eks_version %s is a downgrade from %s", want, cur),
@@ -437,26 +475,33 @@ func clusterFindings(in Inputs, c *environments.Cluster, cp ClusterPlan) []Findi
 				fmt.Sprintf("upgrade one minor at a time: set eks_version to 1.%d, roll it out, then continue", cm+1)))
 		}
 	}
-	out = append(out, supportFindings(c, want, in.Today)...)
+	cat := in.Fleet.Catalog
+	out = append(out, supportFindings(cat, c, want, in.Today)...)
 
 	for _, a := range c.Addons {
 		if a.Version == environments.VersionLatest || a.Version == environments.VersionDefault {
 			continue
 		}
 		offered, err := in.Catalog.Versions(context.Background(), c, a.Name, want)
+		var row *MissingRowError
+		if errors.As(err, &row) {
+			out = append(out, finding("ADD104", Error, c.Name, fmt.Sprintf("addon %s %s cannot be checked: %v", a.Name, a.Version, err),
+				"run `eksplatform catalog refresh` with AWS credentials, or plan with --aws-addon-versions"))
+			continue
+		}
 		if err != nil {
 			out = append(out, finding("ADD102", Warning, c.Name, fmt.Sprintf("addon %s %s cannot be checked: %v", a.Name, a.Version, err),
 				"check the version with `aws eks describe-addon-versions`"))
 			continue
 		}
 		switch {
-		case a.Name == "kube-proxy" && !strings.HasPrefix(strings.TrimPrefix(a.Version, "v"), want+"."):
-			out = append(out, finding("ADD101", Error, c.Name, fmt.Sprintf("kube-proxy %s is not for Kubernetes %s", a.Version, want),
-				fmt.Sprintf("use \"latest\" (%s) or a %s build of kube-proxy", offered.Latest, want)))
-		case environments.CompareVersions(a.Version, offered.Min) < 0:
+		case a.Spec.MatchesMinor && catalog.MinorOf(a.Version) != want:
+			out = append(out, finding("ADD101", Error, c.Name, fmt.Sprintf("%s %s is not for Kubernetes %s", a.Name, a.Version, want),
+				fmt.Sprintf("use \"latest\" (%s) or a %s build of %s", offered.Latest, want, a.Name)))
+		case catalog.CompareVersions(a.Version, offered.Min) < 0:
 			out = append(out, finding("ADD101", Error, c.Name, fmt.Sprintf("addon %s %s is older than the oldest version EKS offers for %s (%s)", a.Name, a.Version, want, offered.Min),
 				fmt.Sprintf("use \"latest\" (%s), \"default\" (%s) or a version from %s up", offered.Latest, offered.Default, offered.Min)))
-		case environments.CompareVersions(a.Version, offered.Latest) > 0:
+		case catalog.CompareVersions(a.Version, offered.Latest) > 0:
 			out = append(out, finding("ADD102", Warning, c.Name, fmt.Sprintf("addon %s %s is newer than the offline table knows for %s (%s)", a.Name, a.Version, want, offered.Latest),
 				"check it with `eksplatform plan --aws-addon-versions` or `aws eks describe-addon-versions`"))
 		}
@@ -467,7 +512,7 @@ func clusterFindings(in Inputs, c *environments.Cluster, cp ClusterPlan) []Findi
 	if cp.Current.Source == SourceState {
 		for _, a := range c.Addons {
 			now, next := cp.Current.Addons[a.Name], cp.Desired.Addons[a.Name]
-			if now == "" || a.Version == environments.VersionLatest || environments.CompareVersions(next, now) >= 0 {
+			if now == "" || next == "" || a.Version == environments.VersionLatest || catalog.CompareVersions(next, now) >= 0 {
 				continue
 			}
 			if a.Version == environments.VersionDefault {
@@ -481,7 +526,7 @@ func clusterFindings(in Inputs, c *environments.Cluster, cp ClusterPlan) []Findi
 	}
 	if cp.Current.Source == SourceState && cur != "" && strings.HasPrefix(c.NodeGroup.AMIType, "AL2023") {
 		if nm, ok := releaseMinor(cp.Current.NodeRelease); ok {
-			_, cm, _ := environments.ParseMinor(cur)
+			_, cm, _ := catalog.ParseMinor(cur)
 			if cm-nm >= 1 {
 				out = append(out, finding("NOD102", Warning, c.Name,
 					fmt.Sprintf("the management nodes run Kubernetes 1.%d, %d minor(s) behind the control plane (%s)", nm, cm-nm, cur),
@@ -494,13 +539,19 @@ func clusterFindings(in Inputs, c *environments.Cluster, cp ClusterPlan) []Findi
 			}
 		}
 	}
-	if minimum, ok := environments.KarpenterMinimum(want); ok {
+	out = append(out, chartFindings(cat, c, want)...)
+	minimum, ok := cat.KarpenterMinimum(want)
+	if !ok {
+		out = append(out, finding("KAR103", Error, c.Name,
+			fmt.Sprintf("the catalog does not know which karpenter supports Kubernetes %s (%s has no row for it): karpenter %s may not run on it", want, catalog.FileKarpenter, cp.Desired.Karpenter),
+			fmt.Sprintf("add the %s row of karpenter's compatibility matrix (https://karpenter.sh/docs/upgrading/compatibility/) to %s/%s", want, catalog.DataDir, catalog.FileKarpenter)))
+	} else {
 		k := cp.Desired.Karpenter
-		if environments.CompareVersions(k, minimum) < 0 {
+		if catalog.CompareVersions(k, minimum) < 0 {
 			out = append(out, finding("KAR101", Error, c.Name, fmt.Sprintf("karpenter %s does not support Kubernetes %s (needs %s or later)", k, want, minimum),
 				"raise charts.karpenter and charts.karpenter-crd to "+minimum+" or later"))
 		} else if cp.Current.Source != SourceNew && cur != want && cp.Current.Karpenter != "" &&
-			environments.CompareVersions(cp.Current.Karpenter, minimum) < 0 {
+			catalog.CompareVersions(cp.Current.Karpenter, minimum) < 0 {
 			out = append(out, finding("KAR102", Warning, c.Name,
 				fmt.Sprintf("karpenter %s, running now, does not support Kubernetes %s; its upgrade to %s comes after the control plane in the same run", cp.Current.Karpenter, want, k),
 				"upgrade karpenter in a change of its own first, then bump eks_version"))
@@ -515,18 +566,18 @@ func releaseMinor(r string) (int, bool) {
 	if len(parts) < 3 || parts[0] != "1" {
 		return 0, false
 	}
-	_, m, ok := environments.ParseMinor(parts[0] + "." + parts[1])
+	_, m, ok := catalog.ParseMinor(parts[0] + "." + parts[1])
 	return m, ok
 }
 
 // supportFindings checks the target version against the release calendar.
-func supportFindings(c *environments.Cluster, version string, today time.Time) []Finding {
-	r, ok := environments.ReleaseOf(version)
+func supportFindings(cat *catalog.Catalog, c *environments.Cluster, version string, today time.Time) []Finding {
+	r, ok := cat.Release(version)
 	if !ok {
-		return []Finding{finding("EKS103", Error, c.Name, fmt.Sprintf("Kubernetes %s is not a version EKS offers", version),
-			"choose a version of environments/data/eks-releases.json")}
+		return []Finding{finding("EKS103", Error, c.Name, fmt.Sprintf("Kubernetes %s is %s", version, cat.NotInCalendar(version)),
+			"choose a version of "+catalog.DataDir+"/"+catalog.FileReleases)}
 	}
-	day := func(d environments.Date) string { return d.Format(time.DateOnly) }
+	day := func(d catalog.Date) string { return d.String() }
 	switch {
 	case today.Before(r.Released.Time):
 		return []Finding{finding("EKS103", Error, c.Name, fmt.Sprintf("Kubernetes %s is not released on EKS until %s", version, day(r.Released)),
@@ -636,7 +687,7 @@ func fleetFindings(fleet *environments.Fleet, plans []ClusterPlan) []Finding {
 	for _, r := range fleet.Roles {
 		var behind, names []string
 		for _, earlier := range fleet.Roles {
-			if earlier.Wave < r.Wave && environments.CompareVersions(r.EKSVersion, earlier.EKSVersion) > 0 {
+			if earlier.Wave < r.Wave && catalog.CompareVersions(r.EKSVersion, earlier.EKSVersion) > 0 {
 				behind = append(behind, fmt.Sprintf("%s (wave %d, %s)", earlier.Name, earlier.Wave, earlier.EKSVersion))
 				names = append(names, earlier.Name)
 			}

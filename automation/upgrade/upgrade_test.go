@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/tests/fleetfile"
 )
@@ -30,11 +32,44 @@ type role struct {
 
 func fleetOf(t *testing.T, roles ...role) *environments.Fleet {
 	t.Helper()
+	return fleetWith(t, catalog.Default(), roles...)
+}
+
+// fleetWith loads the roles against a catalog of the test's.
+func fleetWith(t *testing.T, cat *catalog.Catalog, roles ...role) *environments.Fleet {
+	t.Helper()
 	files := make([]fleetfile.Role, 0, len(roles))
 	for _, r := range roles {
 		files = append(files, fleetfile.Role{Name: r.name, Wave: r.wave, Version: r.version, Clusters: r.clusters, Extra: r.extra})
 	}
-	return fleetfile.Load(t, files...)
+	return fleetfile.LoadWith(t, cat, files...)
+}
+
+// editedCatalog is the built-in catalog with a test's change.
+func editedCatalog(edit func(c *catalog.Catalog)) *catalog.Catalog {
+	c := catalog.Default().Clone()
+	edit(c)
+	return c
+}
+
+// withoutAddonRow drops one addon's versions for one minor.
+func withoutAddonRow(addon, minor string) func(c *catalog.Catalog) {
+	return func(c *catalog.Catalog) {
+		for i := range c.Addons.Addons {
+			if c.Addons.Addons[i].Name == addon {
+				delete(c.Addons.Addons[i].Versions, minor)
+			}
+		}
+	}
+}
+
+// chartRange sets the supported range of a pinned chart.
+func chartRange(name, lo, hi string) func(c *catalog.Catalog) {
+	return func(c *catalog.Catalog) {
+		ch := c.Charts.Charts[name]
+		ch.Kubernetes.Min, ch.Kubernetes.Max = lo, hi
+		c.Charts.Charts[name] = ch
+	}
 }
 
 // state is a StateReader over canned versions.
@@ -44,11 +79,18 @@ func (s state) Versions(_ context.Context, c *environments.Cluster) (*Versions, 
 	return s[c.Name], nil
 }
 
+// liveCatalog stands in for EKS asked live: it answers from the built-in table.
+type liveCatalog struct{}
+
+func (liveCatalog) Versions(ctx context.Context, c *environments.Cluster, addon, k8s string) (catalog.AddonVersions, error) {
+	return Offline{}.Versions(ctx, c, addon, k8s)
+}
+
 // failingCatalog answers nothing.
 type failingCatalog struct{}
 
-func (failingCatalog) Versions(context.Context, *environments.Cluster, string, string) (environments.AddonVersions, error) {
-	return environments.AddonVersions{}, errors.New("AccessDeniedException: not authorized")
+func (failingCatalog) Versions(context.Context, *environments.Cluster, string, string) (catalog.AddonVersions, error) {
+	return catalog.AddonVersions{}, errors.New("AccessDeniedException: not authorized")
 }
 
 var today = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
@@ -79,7 +121,9 @@ func TestChecks(t *testing.T) {
 		state   state
 		base    []role
 		catalog AddonCatalog
-		today   time.Time
+		// edit changes the catalog the fleet is loaded against.
+		edit  func(c *catalog.Catalog)
+		today time.Time
 		want    []string
 		// message must appear in the first finding.
 		message string
@@ -126,7 +170,8 @@ func TestChecks(t *testing.T) {
 		{
 			name:    "EKS103 past extended support",
 			roles:   []role{{name: "dev", version: "1.28", extra: `"support": "extended"`}},
-			want:    []string{"error EKS103 dev-01"},
+			// The pinned cert-manager and metrics-server do not run on 1.28 either.
+			want:    []string{"error EKS103 dev-01", "error CHT101 dev-01", "error CHT101 dev-01"},
 			message: "Kubernetes 1.28 left extended support on 2025-11-26",
 		},
 		{
@@ -174,9 +219,9 @@ func TestChecks(t *testing.T) {
 		},
 		{
 			name:    "ADD102 a pin newer than the table knows",
-			roles:   []role{{name: "dev", version: "1.35", extra: `"addons": {"coredns": "v1.14.0-eksbuild.1"}`}},
+			roles:   []role{{name: "dev", version: "1.35", extra: `"addons": {"coredns": "v1.15.0-eksbuild.1"}`}},
 			want:    []string{"warning ADD102 dev-01"},
-			message: "addon coredns v1.14.0-eksbuild.1 is newer than the offline table knows for 1.35",
+			message: "addon coredns v1.15.0-eksbuild.1 is newer than the offline table knows for 1.35",
 		},
 		{
 			name:    "a default the catalog cannot resolve fails the plan",
@@ -200,9 +245,9 @@ func TestChecks(t *testing.T) {
 		{
 			name:    "ADD103 default older than the running addon",
 			roles:   []role{{name: "dev", version: "1.35", extra: `"addons": {"coredns": "default"}`}},
-			state:   state{"dev-01": running("1.35", "1.35.0-20260201", "1.14.1", map[string]string{"coredns": "v1.13.1-eksbuild.4"})},
+			state:   state{"dev-01": running("1.35", "1.35.0-20260201", "1.14.1", map[string]string{"coredns": "v1.14.0-eksbuild.1"})},
 			want:    []string{"warning ADD103 dev-01"},
-			message: "addon coredns runs v1.13.1-eksbuild.4; \"default\" resolves to the older v1.13.1-eksbuild.1",
+			message: "addon coredns runs v1.14.0-eksbuild.1; \"default\" resolves to the older v1.13.2-eksbuild.31",
 		},
 		{
 			name:  "ADD103 not for latest: up resolves it live, so a newer running addon stays",
@@ -256,6 +301,67 @@ func TestChecks(t *testing.T) {
 			want:  []string{"warning EKS104 nonprod-01"},
 		},
 		{
+			name:    "ADD104 the catalog has no row of an addon the cluster runs at latest",
+			roles:   []role{{name: "dev", version: "1.35"}},
+			edit:    withoutAddonRow("coredns", "1.35"),
+			want:    []string{"error ADD104 dev-01"},
+			message: "the catalog has no versions of addon coredns for Kubernetes 1.35: its upgrade cannot be planned",
+		},
+		{
+			name:    "ADD104 nor of a pinned one",
+			roles:   []role{{name: "dev", version: "1.35", extra: `"addons": {"coredns": "v1.13.1-eksbuild.1"}`}},
+			edit:    withoutAddonRow("coredns", "1.35"),
+			want:    []string{"error ADD104 dev-01"},
+			message: "addon coredns v1.13.1-eksbuild.1 cannot be checked: the catalog has no versions of addon coredns for Kubernetes 1.35",
+		},
+		{
+			name:    "ADD105 the target's addon rows are estimates",
+			roles:   []role{{name: "dev", version: "1.35", clusters: 2}},
+			edit:    func(c *catalog.Catalog) { c.Addons.Estimated = []string{"1.35"} },
+			want:    []string{"warning ADD105 dev"},
+			message: "the addon versions shown for Kubernetes 1.35 are estimates",
+		},
+		{
+			name:    "ADD105 not when EKS is asked live",
+			roles:   []role{{name: "dev", version: "1.35", extra: `"addons": {"vpc-cni": "v1.20.4-eksbuild.2"}`}},
+			edit:    func(c *catalog.Catalog) { c.Addons.Estimated = []string{"1.35"} },
+			catalog: liveCatalog{},
+			want:    []string{},
+		},
+		{
+			name:    "KAR103 karpenter's table has no row for the target",
+			roles:   []role{{name: "dev", version: "1.35"}},
+			edit:    func(c *catalog.Catalog) { delete(c.Karpenter.Minimum, "1.35") },
+			want:    []string{"error KAR103 dev-01"},
+			message: "the catalog does not know which karpenter supports Kubernetes 1.35",
+		},
+		{
+			name:    "CHT101 a chart that does not support the target",
+			roles:   []role{{name: "dev", version: "1.35"}},
+			edit:    chartRange("metrics-server", "1.31", "1.34"),
+			want:    []string{"error CHT101 dev-01"},
+			message: "chart metrics-server 3.13.1 supports Kubernetes 1.31–1.34",
+		},
+		{
+			name:  "CHT101 not for a chart the cluster does not install",
+			roles: []role{{name: "dev", version: "1.35", extra: `"operators": {"metrics_server": {"enabled": false}}`}},
+			edit:  chartRange("metrics-server", "1.31", "1.34"),
+			want:  []string{},
+		},
+		{
+			name:    "CHT101 accepted by the role is a warning",
+			roles:   []role{{name: "dev", version: "1.35", extra: `"charts": {"metrics-server": {"accept_unsupported_kubernetes": ["1.35"]}}`}},
+			edit:    chartRange("metrics-server", "1.31", "1.34"),
+			want:    []string{"warning CHT101 dev-01"},
+			message: "the role accepts it (charts.metrics-server.accept_unsupported_kubernetes)",
+		},
+		{
+			name:    "CHT102 a version the catalog has not checked",
+			roles:   []role{{name: "dev", version: "1.35", extra: `"charts": {"reloader": {"version": "2.3.0"}}`}},
+			want:    []string{"warning CHT102 dev-01"},
+			message: "chart reloader 2.3.0: the catalog knows no supported Kubernetes range for this version",
+		},
+		{
 			name:  "FLT102 clusters of one role on different versions",
 			roles: []role{{name: "dev", version: "1.35", clusters: 3}},
 			state: state{
@@ -270,12 +376,16 @@ func TestChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			in := Inputs{Fleet: fleetOf(t, tc.roles...), Today: today, Catalog: tc.catalog}
+			cat := catalog.Default()
+			if tc.edit != nil {
+				cat = editedCatalog(tc.edit)
+			}
+			in := Inputs{Fleet: fleetWith(t, cat, tc.roles...), Today: today, Catalog: tc.catalog}
 			if tc.state != nil {
 				in.State = tc.state
 			}
 			if tc.base != nil {
-				in.Base = fleetOf(t, tc.base...)
+				in.Base = fleetWith(t, cat, tc.base...)
 			}
 			if !tc.today.IsZero() {
 				in.Today = tc.today
@@ -333,19 +443,19 @@ func TestSteps(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	latest := func(addon, k8s string) string {
-		v, ok := environments.OfflineAddonVersions(addon, k8s)
+		v, ok := catalog.Default().AddonVersionsFor(addon, k8s)
 		require.True(t, ok)
 		return v.Latest
 	}
 	old := map[string]string{}
-	for _, a := range environments.BaseAddons {
+	for _, a := range catalog.Default().AddonNames(catalog.AddonBase) {
 		old[a] = latest(a, "1.34")
 	}
 
 	t.Run("one minor up, from the state", func(t *testing.T) {
 		t.Parallel()
 		p, err := Build(ctx, Inputs{Fleet: fleetOf(t, role{name: "dev", version: "1.35"}), Today: today,
-			State: state{"dev-01": running("1.34", "1.34.2-20251120", "1.14.1", old)}})
+			State: state{"dev-01": running("1.34", "1.34.2-20251120", catalog.Default().DefaultCharts()["karpenter"].Version, old)}})
 		require.NoError(t, err)
 		cp := p.Clusters[0]
 		assert.Equal(t, SourceState, cp.Current.Source)
@@ -355,7 +465,7 @@ func TestSteps(t *testing.T) {
 			want = append(want, "addon "+old["vpc-cni"]+"→"+latest("vpc-cni", "1.35"))
 		}
 		want = append(want, "node-group 1.34.2-20251120→latest for 1.35")
-		for _, a := range AddonOrder {
+		for _, a := range catalog.Default().AddonNames("") {
 			if _, ok := old[a]; ok && a != "vpc-cni" && old[a] != latest(a, "1.35") {
 				want = append(want, "addon "+old[a]+"→"+latest(a, "1.35"))
 			}
@@ -391,7 +501,7 @@ func TestSteps(t *testing.T) {
 		assert.Equal(t, SourceBase, cp.Current.Source)
 		k := kinds(cp.Steps)
 		assert.Contains(t, k, "node-group latest for 1.34→latest for 1.35")
-		assert.Equal(t, "karpenter 1.9.0→"+environments.DefaultCharts()["karpenter"].Version, k[len(k)-2])
+		assert.Equal(t, "karpenter 1.9.0→"+catalog.Default().DefaultCharts()["karpenter"].Version, k[len(k)-2])
 		assert.Equal(t, "data-plane →", k[len(k)-1])
 	})
 
@@ -407,11 +517,11 @@ func TestSteps(t *testing.T) {
 	t.Run("up to date: latest releases met by any release of the minor", func(t *testing.T) {
 		t.Parallel()
 		now := map[string]string{}
-		for _, a := range environments.BaseAddons {
+		for _, a := range catalog.Default().AddonNames(catalog.AddonBase) {
 			now[a] = latest(a, "1.35")
 		}
 		p, err := Build(ctx, Inputs{Fleet: fleetOf(t, role{name: "dev", version: "1.35"}), Today: today,
-			State: state{"dev-01": running("1.35", "1.35.1-20260301", environments.DefaultCharts()["karpenter"].Version, now)}})
+			State: state{"dev-01": running("1.35", "1.35.1-20260301", catalog.Default().DefaultCharts()["karpenter"].Version, now)}})
 		require.NoError(t, err)
 		assert.Empty(t, p.Clusters[0].Steps)
 		assert.Contains(t, p.Text(), "steps: none, the cluster is up to date")
@@ -421,7 +531,7 @@ func TestSteps(t *testing.T) {
 		t.Parallel()
 		p, err := Build(ctx, Inputs{Fleet: fleetOf(t, role{name: "dev", version: "1.35", extra: `"addons": {"coredns": "default"}`}), Today: today})
 		require.NoError(t, err)
-		def, _ := environments.OfflineAddonVersions("coredns", "1.35")
+		def, _ := catalog.Default().AddonVersionsFor("coredns", "1.35")
 		assert.Equal(t, def.Default, p.Clusters[0].Desired.Addons["coredns"])
 		assert.Equal(t, latest("vpc-cni", "1.35"), p.Clusters[0].Desired.Addons["vpc-cni"])
 	})
@@ -548,11 +658,18 @@ func TestSpotRoleOwnerLeftOut(t *testing.T) {
 // the checks in the source.
 func TestCodesListsEveryCheck(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("upgrade.go")
+	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
 	found := map[string]bool{}
-	for _, m := range regexp.MustCompile(`finding\("([A-Z]{3}[0-9]{3})"`).FindAllStringSubmatch(string(src), -1) {
-		found[m[1]] = true
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`finding\("([A-Z]{3}[0-9]{3})"`).FindAllStringSubmatch(string(src), -1) {
+			found[m[1]] = true
+		}
 	}
 	assert.ElementsMatch(t, Codes, slices.Sorted(maps.Keys(found)))
 }

@@ -173,7 +173,8 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	np := byName["np-i01-aws-us-east-2"]
 	assert.True(t, np.Deployed)
 	assert.Equal(t, "1.33", np.Kubernetes)
-	assert.Equal(t, "1.34", np.Desired, "desired comes from the environment files")
+	nonprod, _ := fleet.Role("nonprod")
+	assert.Equal(t, nonprod.EKSVersion, np.Desired, "desired comes from the environment files")
 	assert.Equal(t, "1.14.1", np.Karpenter)
 	assert.Equal(t, map[string]string{"coredns": "v1.12.2-eksbuild.4"}, np.Addons)
 	assert.Equal(t, time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC), *np.LastUpdate)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/eksplatform/eksplatform/environments"
 )
 
 const envDir = "../../environments"
@@ -43,8 +45,12 @@ func TestValidateExamples(t *testing.T) {
 	assert.Equal(t, 0, code, errOut)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	require.Len(t, lines, 4, "one line per role")
-	assert.Equal(t, "../../environments/sandbox.json: ok (wave 0, EKS 1.35, 1 cluster(s): sbx-i01-aws-us-east-1)", lines[0])
-	assert.Contains(t, lines[3], "prod.json: ok (wave 3, EKS 1.34, 2 cluster(s)")
+	fleet, err := environments.Load(envDir)
+	require.NoError(t, err)
+	sandbox, _ := fleet.Role("sandbox")
+	prod, _ := fleet.Role("prod")
+	assert.Equal(t, "../../environments/sandbox.json: ok (wave 0, EKS "+sandbox.EKSVersion+", 1 cluster(s): sbx-i01-aws-us-east-1)", lines[0])
+	assert.Contains(t, lines[3], "prod.json: ok (wave 3, EKS "+prod.EKSVersion+", 2 cluster(s)")
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {

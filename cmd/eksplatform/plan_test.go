@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,10 +27,12 @@ var update = flag.Bool("update", false, "rewrite the golden plans under testdata
 
 // planDay fixes the day support windows are measured against, so goldens
 // do not age.
-const planDay = "2026-11-22"
+const planDay = "2026-12-01"
 
-// bumped copies the example environments with eks_version changed per role.
-func bumped(t *testing.T, versions map[string]string) string {
+// bumped copies the example environments with eks_version changed per role;
+// the roles named in accept also accept cert-manager on their new version
+// (no cert-manager release supports 1.37 yet: see catalog/data/charts.json).
+func bumped(t *testing.T, versions map[string]string, accept ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	files, err := filepath.Glob(filepath.Join(envDir, "*.json"))
@@ -41,6 +45,11 @@ func bumped(t *testing.T, versions map[string]string) string {
 		if v, ok := versions[role]; ok {
 			require.True(t, re.Match(data), f)
 			data = re.ReplaceAll(data, []byte(`"eks_version": "`+v+`"`))
+			if slices.Contains(accept, role) {
+				require.NotContains(t, string(data), `"charts"`, f)
+				data = bytes.Replace(data, []byte(`  "clusters": [`),
+					[]byte(`  "charts": { "cert-manager": { "accept_unsupported_kubernetes": ["`+v+`"] } },`+"\n"+`  "clusters": [`), 1)
+			}
 		}
 		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o600))
 	}
@@ -65,8 +74,8 @@ func golden(t *testing.T, name, got string) {
 // prod bumped (planned against the originals), and an unsafe bump.
 func TestPlanGoldens(t *testing.T) {
 	t.Parallel()
-	upgradeDir := bumped(t, map[string]string{"nonprod": "1.35", "prod": "1.35"})
-	unsafeDir := bumped(t, map[string]string{"prod": "1.35", "sandbox": "1.34"})
+	upgradeDir := bumped(t, map[string]string{"nonprod": "1.37", "prod": "1.37"}, "nonprod", "prod")
+	unsafeDir := bumped(t, map[string]string{"prod": "1.37", "sandbox": "1.36"})
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -95,11 +104,22 @@ func loadPlan(t *testing.T, data string) *upgrade.Plan {
 	return &p
 }
 
+// findingsOf lists a plan's findings of a severity as "CODE subject".
+func findingsOf(p *upgrade.Plan, severity string) []string {
+	var out []string
+	for _, f := range p.Findings {
+		if f.Severity == severity {
+			out = append(out, f.Code+" "+f.Subject)
+		}
+	}
+	return out
+}
+
 // TestUpgradeScenario reads the upgrade and unsafe plans as a tool would.
 func TestUpgradeScenario(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := cli("plan", "--offline", "--today", planDay, "--format", "json",
-		"--environments", bumped(t, map[string]string{"nonprod": "1.35", "prod": "1.35"}), "--base-environments", envDir)
+		"--environments", bumped(t, map[string]string{"nonprod": "1.37", "prod": "1.37"}, "nonprod", "prod"), "--base-environments", envDir)
 	require.Equal(t, 0, code, errOut)
 	p := loadPlan(t, out)
 	require.Len(t, p.Clusters, 5)
@@ -113,27 +133,39 @@ func TestUpgradeScenario(t *testing.T) {
 		for _, s := range c.Steps {
 			kinds = append(kinds, s.Kind)
 		}
-		assert.Equal(t, []string{"preflight", "control-plane", "node-group", "addon", "addon", "data-plane"}, kinds,
-			"%s: preflight, control plane, nodes, then coredns and kube-proxy (the others are the same build for both minors), data plane", c.Cluster)
-		assert.Equal(t, "addon coredns", c.Steps[3].Title)
-		assert.Equal(t, "addon kube-proxy", c.Steps[4].Title)
+		assert.Equal(t, []string{"preflight", "control-plane", "node-group", "addon", "data-plane"}, kinds,
+			"%s: preflight, control plane, nodes, then kube-proxy (the other addons are the same build for both minors), data plane", c.Cluster)
+		assert.Equal(t, "control plane 1.36 → 1.37", c.Steps[1].Title)
+		assert.Equal(t, "addon kube-proxy", c.Steps[3].Title)
 		assert.False(t, c.Refused)
-		assert.Equal(t, "1.34", c.Current.Kubernetes)
-		assert.Equal(t, "1.35", c.Desired.Kubernetes)
+		assert.Equal(t, "1.36", c.Current.Kubernetes)
+		assert.Equal(t, "1.37", c.Desired.Kubernetes)
 	}
-	assert.Empty(t, p.Findings, "the bump also clears the end-of-support warnings")
+	assert.Empty(t, findingsOf(p, upgrade.Error))
+	assert.ElementsMatch(t, []string{"ADD105 sandbox", "ADD105 preview", "ADD105 nonprod", "ADD105 prod",
+		"CHT101 sbx-i01-aws-us-east-1", "CHT101 pre-i01-aws-us-east-2", "CHT101 np-i01-aws-us-east-2",
+		"CHT101 prod-i01-aws-us-east-2", "CHT101 prod-i02-aws-us-west-2"}, findingsOf(p, upgrade.Warning),
+		"1.37's addon rows are estimates; every 1.37 role accepts cert-manager beyond its support")
 
+	// The same bump without the acceptance: cert-manager does not support 1.37.
 	code, out, _ = cli("plan", "--offline", "--today", planDay, "--format", "json",
-		"--environments", bumped(t, map[string]string{"prod": "1.35", "sandbox": "1.34"}), "--base-environments", envDir)
-	assert.Equal(t, 1, code, "an unsafe bump is refused")
+		"--environments", bumped(t, map[string]string{"nonprod": "1.37", "prod": "1.37"}), "--base-environments", envDir)
+	assert.Equal(t, 1, code, "a chart that does not support the target refuses the bump")
 	p = loadPlan(t, out)
-	var found []string
+	assert.ElementsMatch(t, []string{"CHT101 np-i01-aws-us-east-2", "CHT101 prod-i01-aws-us-east-2", "CHT101 prod-i02-aws-us-west-2"}, findingsOf(p, upgrade.Error))
 	for _, f := range p.Findings {
-		if f.Severity == upgrade.Error {
-			found = append(found, f.Code+" "+f.Subject)
+		if f.Code == "CHT101" && f.Severity == upgrade.Error {
+			assert.Contains(t, f.Message, "chart cert-manager v1.21.2 supports Kubernetes 1.33–1.36")
+			assert.Contains(t, f.Fix, `"accept_unsupported_kubernetes": ["1.37"]`)
 		}
 	}
-	assert.ElementsMatch(t, []string{"EKS102 sbx-i01-aws-us-east-1", "FLT101 preview", "FLT101 prod"}, found)
+
+	code, out, _ = cli("plan", "--offline", "--today", planDay, "--format", "json",
+		"--environments", bumped(t, map[string]string{"prod": "1.37", "sandbox": "1.36"}), "--base-environments", envDir)
+	assert.Equal(t, 1, code, "an unsafe bump is refused")
+	p = loadPlan(t, out)
+	assert.ElementsMatch(t, []string{"EKS102 sbx-i01-aws-us-east-1", "FLT101 preview", "FLT101 prod",
+		"CHT101 prod-i01-aws-us-east-2", "CHT101 prod-i02-aws-us-west-2"}, findingsOf(p, upgrade.Error))
 	assert.True(t, p.Clusters[0].Refused, "the downgraded sandbox")
 	assert.False(t, p.Clusters[2].Refused, "nonprod is not touched")
 	assert.True(t, p.Clusters[3].Refused, "prod goes ahead of nonprod")
@@ -143,7 +175,7 @@ func TestPlanOutAndUsage(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "plan.md")
 	code, stdout, errOut := cli("plan", "--offline", "--today", planDay, "--format", "markdown", "--out", out,
-		"--environments", bumped(t, map[string]string{"prod": "1.35"}))
+		"--environments", bumped(t, map[string]string{"prod": "1.37"}, "prod"))
 	assert.Equal(t, 1, code, "FLT101: prod ahead of nonprod")
 	assert.Empty(t, stdout)
 	assert.Contains(t, errOut, "wrote "+out)
@@ -180,11 +212,13 @@ func TestPlanFailOn(t *testing.T) {
 	code, _, errOut := cli("plan", "--offline", "--today", planDay, "--environments", envDir)
 	assert.Equal(t, 0, code, "warnings alone pass")
 	assert.Empty(t, errOut)
-	code, out, errOut := cli("plan", "--offline", "--today", planDay, "--environments", envDir, "--fail-on", "error,EKS104,EKS105")
+	// 1.36's standard support ends on 2027-08-02: 62 days before, nonprod
+	// and prod's three clusters are inside the 90-day window.
+	code, out, errOut := cli("plan", "--offline", "--today", "2027-06-01", "--environments", envDir, "--fail-on", "error,EKS104,EKS105")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "WARNING EKS104 np-i01-aws-us-east-2", "the plan is still printed")
 	assert.Contains(t, errOut, "plan: 3 finding(s) fail it (--fail-on error,EKS104,EKS105)")
-	code, _, _ = cli("plan", "--offline", "--today", "2026-06-01", "--environments", envDir, "--fail-on", "error,EKS104,EKS105")
+	code, _, _ = cli("plan", "--offline", "--today", planDay, "--environments", envDir, "--fail-on", "error,EKS104,EKS105")
 	assert.Equal(t, 0, code, "months before the end of support nothing fails")
 }
 
@@ -209,7 +243,7 @@ func TestPlanReadsTheBackend(t *testing.T) {
 	fleet, err := environments.Load(envDir)
 	require.NoError(t, err)
 
-	running := map[string]string{"np-i01-aws-us-east-2": "1.33", "prod-i01-aws-us-east-2": "1.34", "prod-i02-aws-us-west-2": "1.33"}
+	running := map[string]string{"np-i01-aws-us-east-2": "1.35", "prod-i01-aws-us-east-2": "1.36", "prod-i02-aws-us-west-2": "1.35"}
 	path, err := automation.FindPulumi(".")
 	require.NoError(t, err, "the real-engine tests need the Pulumi CLI: run `make setup`")
 	command, err := automation.NewCommand(path)
@@ -253,20 +287,20 @@ func TestPlanReadsTheBackend(t *testing.T) {
 		byName[c.Cluster] = c
 	}
 	np := byName["np-i01-aws-us-east-2"]
-	assert.Equal(t, upgrade.Current{Source: upgrade.SourceState, Versions: upgrade.Versions{Kubernetes: "1.33", NodeRelease: "1.33.4-20251001",
-		Karpenter: "1.9.0", Addons: map[string]string{"coredns": "v1.11.4-eksbuild.14", "kube-proxy": "v1.33.9-eksbuild.1"}}}, np.Current)
+	assert.Equal(t, upgrade.Current{Source: upgrade.SourceState, Versions: upgrade.Versions{Kubernetes: "1.35", NodeRelease: "1.35.4-20251001",
+		Karpenter: "1.9.0", Addons: map[string]string{"coredns": "v1.11.4-eksbuild.14", "kube-proxy": "v1.35.9-eksbuild.1"}}}, np.Current)
 	require.GreaterOrEqual(t, len(np.Steps), 2)
 	assert.Equal(t, "control-plane", np.Steps[1].Kind)
-	assert.Equal(t, "1.33", np.Steps[1].From)
+	assert.Equal(t, "1.35", np.Steps[1].From)
 	assert.Equal(t, upgrade.SourceNew, byName["sbx-i01-aws-us-east-1"].Current.Source, "no stack: a new cluster")
 
 	var kinds []string
 	for _, s := range byName["prod-i01-aws-us-east-2"].Steps {
 		kinds = append(kinds, s.Kind+" "+s.Title)
 	}
-	// prod-i01 runs 1.34 already: coredns moves up, the addons its outputs do
-	// not list are installed, kube-proxy runs a newer 1.34 build than the
-	// table knows and stays, the nodes run a 1.34 release and stay.
+	// prod-i01 runs 1.36 already: coredns moves up, the addons its outputs do
+	// not list are installed, kube-proxy runs a newer 1.36 build than the
+	// table knows and stays, the nodes run a 1.36 release and stay.
 	assert.Equal(t, []string{"addon addon vpc-cni", "addon addon coredns", "addon addon aws-ebs-csi-driver", "addon addon aws-efs-csi-driver",
 		"karpenter karpenter chart and CRDs"}, kinds)
 	assert.Equal(t, "none", byName["prod-i01-aws-us-east-2"].Steps[0].From)
@@ -275,11 +309,11 @@ func TestPlanReadsTheBackend(t *testing.T) {
 	for _, f := range p.Findings {
 		found = append(found, f.Severity+" "+f.Code+" "+f.Subject)
 	}
-	assert.Contains(t, found, "warning FLT102 prod", "prod's clusters run 1.33 and 1.34")
+	assert.Contains(t, found, "warning FLT102 prod", "prod's clusters run 1.35 and 1.36")
 	assert.NotContains(t, out+errOut, passphrase)
 	assert.NotContains(t, out, "apiVersion: v1", "secrets are never read")
 
-	code, out, errOut = cli("plan", "--today", planDay, "--environments", bumped(t, map[string]string{"nonprod": "1.35"}), "--backend", "file://"+state)
+	code, out, errOut = cli("plan", "--today", planDay, "--environments", bumped(t, map[string]string{"nonprod": "1.37"}, "nonprod"), "--backend", "file://"+state)
 	assert.Equal(t, 1, code, errOut)
-	assert.Contains(t, out, "ERROR EKS101 np-i01-aws-us-east-2: eks_version 1.35 skips a minor version: the cluster runs 1.33")
+	assert.Contains(t, out, "ERROR EKS101 np-i01-aws-us-east-2: eks_version 1.37 skips a minor version: the cluster runs 1.35")
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
-
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
@@ -19,59 +19,15 @@ const (
 	AddonDefault = "default"
 )
 
-// addonSpec is what the platform knows about an EKS managed addon.
-type addonSpec struct {
-	// serviceAccounts ("namespace/name") get an IRSA role with policy.
-	serviceAccounts []string
-	policy          string // managed policy name, "" for none
-	// tolerationPath is where the addon's configuration takes controller
-	// tolerations ("" when its pods are daemonsets that tolerate everything).
-	tolerationPath []string
-	// beforeNodes addons are installed before the management node group.
-	beforeNodes bool
-	// preserve keeps the software running if the addon resource is ever
-	// deleted: losing these breaks every pod's networking or DNS.
-	preserve bool
-}
-
-// AddonCatalog is the set of addons the foundation knows how to install.
-var addonCatalog = map[string]addonSpec{
-	"vpc-cni": {
-		serviceAccounts: []string{"kube-system/aws-node"},
-		policy:          "AmazonEKS_CNI_Policy",
-		beforeNodes:     true,
-		preserve:        true,
-	},
-	"coredns":    {tolerationPath: []string{"tolerations"}, preserve: true},
-	"kube-proxy": {preserve: true},
-	"aws-ebs-csi-driver": {
-		serviceAccounts: []string{"kube-system/ebs-csi-controller-sa"},
-		policy:          "service-role/AmazonEBSCSIDriverPolicy",
-		tolerationPath:  []string{"controller", "tolerations"},
-	},
-	"aws-efs-csi-driver": {
-		serviceAccounts: []string{"kube-system/efs-csi-controller-sa", "kube-system/efs-csi-node-sa"},
-		policy:          "service-role/AmazonEFSCSIDriverPolicy",
-		tolerationPath:  []string{"controller", "tolerations"},
-	},
-	"eks-pod-identity-agent": {},
-	"snapshot-controller":    {tolerationPath: []string{"tolerations"}},
-}
-
-// KnownAddon reports whether the foundation can install the addon.
-func KnownAddon(name string) bool { _, ok := addonCatalog[name]; return ok }
-
-// AddonBeforeNodes reports whether the addon must exist before any node joins.
-func AddonBeforeNodes(name string) bool { return addonCatalog[name].beforeNodes }
-
 // AddonArgs configures one EKS managed addon.
 type AddonArgs struct {
 	// ClusterName must come from the Cluster's output.
 	ClusterName       pulumi.StringInput
 	KubernetesVersion string
 	Partition         string
-	// Addon is the EKS addon name, e.g. "coredns".
-	Addon string
+	// Addon is the catalog's entry for the addon: its name, its IRSA role,
+	// where its configuration takes tolerations, whether it is preserved.
+	Addon catalog.Addon
 	// Version is AddonLatest, AddonDefault or an exact version.
 	Version string
 	// OIDCProviderARN and OIDCIssuerURL back the addon's IRSA role, when it has one.
@@ -104,19 +60,19 @@ func NewAddon(ctx *pulumi.Context, name string, args *AddonArgs, opts ...pulumi.
 		return nil, fmt.Errorf("Addon %s: args are required", name)
 	}
 	a := args
-	spec, known := addonCatalog[a.Addon]
+	spec := a.Addon
 	var errs argcheck.Errors
-	errs.Check(known, "unknown addon %q", a.Addon)
+	errs.Check(spec.Name != "", "Addon is required: the catalog's entry of the addon")
 	errs.Check(a.ClusterName != nil, "ClusterName is required")
 	errs.Check(a.KubernetesVersion != "", "KubernetesVersion is required")
 	errs.Check(a.Version != "", "Version is required")
 	errs.Check(a.Partition != "", "Partition is required")
-	if len(spec.serviceAccounts) > 0 {
-		errs.Check(a.OIDCProviderARN != nil && a.OIDCIssuerURL != nil, "addon %s needs OIDCProviderARN and OIDCIssuerURL for its IRSA role", a.Addon)
+	if spec.IRSA != nil {
+		errs.Check(a.OIDCProviderARN != nil && a.OIDCIssuerURL != nil, "addon %s needs OIDCProviderARN and OIDCIssuerURL for its IRSA role", spec.Name)
 	}
-	if len(spec.tolerationPath) > 0 {
-		_, ok := eksTaintEffects[a.Toleration.Effect]
-		errs.Check(a.Toleration.Key != "" && ok, "addon %s needs the management Toleration", a.Addon)
+	if len(spec.TolerationPath) > 0 {
+		_, ok := catalog.TaintEffects[a.Toleration.Effect]
+		errs.Check(a.Toleration.Key != "" && ok, "addon %s needs the management Toleration", spec.Name)
 	}
 	if err := errs.Err("Addon", name); err != nil {
 		return nil, err
@@ -131,7 +87,7 @@ func NewAddon(ctx *pulumi.Context, name string, args *AddonArgs, opts ...pulumi.
 	if a.Version == AddonLatest || a.Version == AddonDefault {
 		latest := a.Version == AddonLatest
 		version = awseks.GetAddonVersionOutput(ctx, awseks.GetAddonVersionOutputArgs{
-			AddonName:         pulumi.String(a.Addon),
+			AddonName:         pulumi.String(spec.Name),
 			KubernetesVersion: pulumi.String(a.KubernetesVersion),
 			MostRecent:        pulumi.Bool(latest),
 		}, pulumi.Parent(ad)).Version()
@@ -139,11 +95,11 @@ func NewAddon(ctx *pulumi.Context, name string, args *AddonArgs, opts ...pulumi.
 
 	addonArgs := &awseks.AddonArgs{
 		ClusterName:              a.ClusterName,
-		AddonName:                pulumi.String(a.Addon),
+		AddonName:                pulumi.String(spec.Name),
 		AddonVersion:             version,
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-		Preserve:                 pulumi.Bool(spec.preserve),
+		Preserve:                 pulumi.Bool(spec.Preserve),
 		Tags:                     pulumi.ToStringMap(a.Tags),
 	}
 	if cfg := configurationValues(spec, a.Toleration); cfg != "" {
@@ -151,10 +107,10 @@ func NewAddon(ctx *pulumi.Context, name string, args *AddonArgs, opts ...pulumi.
 	}
 	ad.RoleARN = pulumi.String("").ToStringOutput()
 	deps := append([]pulumi.Resource(nil), a.WaitFor...)
-	if len(spec.serviceAccounts) > 0 {
+	if spec.IRSA != nil {
 		role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
-			Description:      pulumi.Sprintf("IRSA role of the %s addon (eksplatform)", a.Addon),
-			AssumeRolePolicy: iampolicy.IRSATrust(a.OIDCProviderARN, a.OIDCIssuerURL, spec.serviceAccounts...),
+			Description:      pulumi.Sprintf("IRSA role of the %s addon (eksplatform)", spec.Name),
+			AssumeRolePolicy: iampolicy.IRSATrust(a.OIDCProviderARN, a.OIDCIssuerURL, spec.IRSA.ServiceAccounts...),
 			Tags:             pulumi.ToStringMap(a.Tags),
 		}, pulumi.Parent(ad))
 		if err != nil {
@@ -162,7 +118,7 @@ func NewAddon(ctx *pulumi.Context, name string, args *AddonArgs, opts ...pulumi.
 		}
 		att, err := iam.NewRolePolicyAttachment(ctx, name, &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
-			PolicyArn: pulumi.String(iampolicy.ManagedPolicyARN(a.Partition, spec.policy)),
+			PolicyArn: pulumi.String(iampolicy.ManagedPolicyARN(a.Partition, spec.IRSA.ManagedPolicy)),
 		}, pulumi.Parent(ad))
 		if err != nil {
 			return nil, err
@@ -185,8 +141,8 @@ func NewAddon(ctx *pulumi.Context, name string, args *AddonArgs, opts ...pulumi.
 
 // configurationValues renders the addon's configuration JSON: the management
 // toleration at the addon's toleration path.
-func configurationValues(spec addonSpec, t Taint) string {
-	if len(spec.tolerationPath) == 0 {
+func configurationValues(spec catalog.Addon, t Taint) string {
+	if len(spec.TolerationPath) == 0 {
 		return ""
 	}
 	tol := map[string]string{"key": t.Key, "operator": "Equal", "value": t.Value, "effect": t.Effect}
@@ -194,8 +150,8 @@ func configurationValues(spec addonSpec, t Taint) string {
 		tol = map[string]string{"key": t.Key, "operator": "Exists", "effect": t.Effect}
 	}
 	var doc any = []any{tol}
-	for i := len(spec.tolerationPath) - 1; i >= 0; i-- {
-		doc = map[string]any{spec.tolerationPath[i]: doc}
+	for i := len(spec.TolerationPath) - 1; i >= 0; i-- {
+		doc = map[string]any{spec.TolerationPath[i]: doc}
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -26,7 +26,7 @@ func runAddon(t *testing.T, addon, version string) (*mockengine.Engine, string) 
 			ClusterName:       pulumi.String(testCluster),
 			KubernetesVersion: "1.34",
 			Partition:         "aws",
-			Addon:             addon,
+			Addon:             addonSpec(addon),
 			Version:           version,
 			OIDCProviderARN:   pulumi.String(testProviderARN),
 			OIDCIssuerURL:     pulumi.String(testIssuer),
@@ -153,12 +153,12 @@ func TestAddonPreserveKeepsNetworkingOnDelete(t *testing.T) {
 	}
 }
 
-func TestAddonRejectsUnknown(t *testing.T) {
+func TestAddonNeedsItsCatalogEntry(t *testing.T) {
 	t.Parallel()
 	err := runErr(func(ctx *pulumi.Context, _ *aws.Provider) error {
-		_, err := NewAddon(ctx, "ad", &AddonArgs{ClusterName: pulumi.String("x"), KubernetesVersion: "1.34", Partition: "aws", Addon: "istio", Version: "latest"})
+		_, err := NewAddon(ctx, "ad", &AddonArgs{ClusterName: pulumi.String("x"), KubernetesVersion: "1.34", Partition: "aws", Version: "latest"})
 		return err
 	})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `unknown addon "istio"`)
+	assert.Contains(t, err.Error(), "Addon is required: the catalog's entry of the addon")
 }

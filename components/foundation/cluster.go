@@ -10,11 +10,9 @@ import (
 
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
-
-// AllLogTypes are the EKS control-plane log types.
-var AllLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
 // AccessEntry grants an IAM principal an EKS access policy.
 type AccessEntry struct {
@@ -115,7 +113,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	errs.Check(a.PrivateSubnetIDs != nil, "PrivateSubnetIDs is required")
 	errs.Check(a.KMSKeyARN != nil, "KMSKeyARN is required: secrets are always encrypted")
 	for _, t := range a.LogTypes {
-		errs.Check(slices.Contains(AllLogTypes, t), "unknown log type %q", t)
+		errs.Check(slices.Contains(catalog.ControlPlaneLogTypes, t), "unknown log type %q", t)
 	}
 	keys := map[string]bool{}
 	for _, e := range a.AccessEntries {

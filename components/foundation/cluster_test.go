@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/tests/mockengine"
 )
 
@@ -21,7 +22,7 @@ func clusterArgs(mod func(*ClusterArgs)) *ClusterArgs {
 		AccountID:        testAccount,
 		VpcID:            pulumi.String("vpc-0a1b2c3d4e5f60718"),
 		PrivateSubnetIDs: pulumi.ToStringArray([]string{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}),
-		LogTypes:         AllLogTypes,
+		LogTypes:         catalog.ControlPlaneLogTypes,
 		KMSKeyARN:        pulumi.String(testKeyARN),
 		AccessEntries: []AccessEntry{
 			{Key: "platformadmin", PrincipalARN: "arn:aws:iam::111122223333:role/PlatformAdmin", Policy: "AmazonEKSClusterAdminPolicy"},

@@ -6,12 +6,13 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 )
 
-// AddonVersion is an addon and its version spec.
+// AddonVersion is an addon (the catalog's entry) and its version spec.
 type AddonVersion struct {
-	Name    string
+	Addon   catalog.Addon
 	Version string
 }
 
@@ -73,7 +74,9 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	var errs argcheck.Errors
 	errs.Check(a.ClusterName != "", "ClusterName is required")
 	for _, ad := range a.Addons {
-		errs.Check(KnownAddon(ad.Name), "unknown addon %q", ad.Name)
+		errs.Check(ad.Addon.Name != "", "an addon without its catalog entry")
+		errs.Check(ad.Addon.Install == catalog.BeforeNodes || ad.Addon.Install == catalog.AfterNodes,
+			"addon %s: install must be %s or %s", ad.Addon.Name, catalog.BeforeNodes, catalog.AfterNodes)
 	}
 	if err := errs.Err("Foundation", name); err != nil {
 		return nil, err
@@ -130,11 +133,11 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	f.Admin = admin
 
 	addon := func(ad AddonVersion, deps []pulumi.Resource) (*Addon, error) {
-		return NewAddon(ctx, a.ClusterName+"-"+ad.Name, &AddonArgs{
+		return NewAddon(ctx, a.ClusterName+"-"+ad.Addon.Name, &AddonArgs{
 			ClusterName:       cluster.Name,
 			KubernetesVersion: a.KubernetesVersion,
 			Partition:         a.Partition,
-			Addon:             ad.Name,
+			Addon:             ad.Addon,
 			Version:           ad.Version,
 			OIDCProviderARN:   cluster.OIDCProviderARN,
 			OIDCIssuerURL:     cluster.OIDCIssuerURL,
@@ -147,14 +150,14 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	// Addons the nodes need to become Ready (the VPC CNI) come first...
 	var early []pulumi.Resource
 	for _, ad := range a.Addons {
-		if !AddonBeforeNodes(ad.Name) {
+		if ad.Addon.Install != catalog.BeforeNodes {
 			continue
 		}
 		res, err := addon(ad, nil)
 		if err != nil {
 			return nil, err
 		}
-		f.Addons[ad.Name] = res
+		f.Addons[ad.Addon.Name] = res
 		// Wait for the addon itself, not its component: a dependency on a
 		// component means whichever of its children exist at that moment.
 		early = append(early, res.Addon)
@@ -176,14 +179,14 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 
 	// ...the others need somewhere to schedule, so they wait for the nodes.
 	for _, ad := range a.Addons {
-		if AddonBeforeNodes(ad.Name) {
+		if ad.Addon.Install == catalog.BeforeNodes {
 			continue
 		}
 		res, err := addon(ad, []pulumi.Resource{group.NodeGroup})
 		if err != nil {
 			return nil, err
 		}
-		f.Addons[ad.Name] = res
+		f.Addons[ad.Addon.Name] = res
 	}
 
 	f.Ready = []pulumi.Resource{group.NodeGroup}

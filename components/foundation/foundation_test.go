@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/tests/mockengine"
 )
 
@@ -22,15 +23,15 @@ func foundationArgs() *Args {
 		AdminTrustedPrincipals: []string{"arn:aws:iam::111122223333:role/PlatformOnCall"},
 		VpcID:                  pulumi.String("vpc-0a1b2c3d4e5f60718"),
 		PrivateSubnetIDs:       pulumi.ToStringArray([]string{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}),
-		LogTypes:               AllLogTypes,
+		LogTypes:               catalog.ControlPlaneLogTypes,
 		NodeGroup: NodeGroupSettings{
 			InstanceTypes: []string{"m7g.large"}, MinSize: 1, DesiredSize: 2, MaxSize: 3,
 			AMIType: "AL2023_ARM_64_STANDARD", ReleaseVersion: ReleaseLatest, DiskSizeGiB: 50,
 			CapacityType: "ON_DEMAND", Taint: mgmtTaint, IMDSHopLimit: 1,
 		},
 		Addons: []AddonVersion{
-			{"aws-ebs-csi-driver", "latest"}, {"aws-efs-csi-driver", "latest"}, {"coredns", "latest"},
-			{"kube-proxy", "default"}, {"vpc-cni", "v1.20.4-eksbuild.2"},
+			{addonSpec("aws-ebs-csi-driver"), "latest"}, {addonSpec("aws-efs-csi-driver"), "latest"}, {addonSpec("coredns"), "latest"},
+			{addonSpec("kube-proxy"), "default"}, {addonSpec("vpc-cni"), "v1.20.4-eksbuild.2"},
 		},
 	}
 }
@@ -102,12 +103,12 @@ func TestFoundationRejectsUnknownAddon(t *testing.T) {
 	t.Parallel()
 	err := runErr(func(ctx *pulumi.Context, _ *aws.Provider) error {
 		args := foundationArgs()
-		args.Addons = append(args.Addons, AddonVersion{"istio", "latest"})
+		args.Addons = append(args.Addons, AddonVersion{catalog.Addon{Name: "istio"}, "latest"})
 		_, err := NewFoundation(ctx, testCluster, args)
 		return err
 	})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `unknown addon "istio"`)
+	assert.Contains(t, err.Error(), "addon istio: install must be before-nodes or after-nodes")
 }
 
 func TestFoundationGivesTheClusterAnAdminRole(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/tests/mockengine"
 )
 
@@ -38,3 +39,12 @@ func find(t *testing.T, e *mockengine.Engine, typ, name string) mockengine.Resou
 }
 
 var mgmtTaint = Taint{Key: "dedicated", Value: "management", Effect: "NoSchedule"}
+
+// addonSpec is the catalog's entry of an addon; tests name only known ones.
+func addonSpec(name string) catalog.Addon {
+	a, ok := catalog.Default().Addon(name)
+	if !ok {
+		panic("no addon " + name + " in the catalog")
+	}
+	return a
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/kinds"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
@@ -28,12 +29,6 @@ const ReleaseLatest = "latest"
 // Taint is a node taint; Effect uses the Kubernetes spelling (NoSchedule).
 type Taint struct {
 	Key, Value, Effect string
-}
-
-var eksTaintEffects = map[string]string{
-	"NoSchedule":       "NO_SCHEDULE",
-	"PreferNoSchedule": "PREFER_NO_SCHEDULE",
-	"NoExecute":        "NO_EXECUTE",
 }
 
 // NodeGroupSettings are the plain settings of the management node group,
@@ -128,7 +123,7 @@ func NewManagementNodeGroup(ctx *pulumi.Context, name string, args *ManagementNo
 	errs.Check(a.ReleaseVersion != "", "ReleaseVersion is required (%q or an exact release)", ReleaseLatest)
 	errs.Check(a.DiskSizeGiB >= 20, "DiskSizeGiB must be at least 20, got %d", a.DiskSizeGiB)
 	errs.Check(a.IMDSHopLimit == 1 || a.IMDSHopLimit == 2, "IMDSHopLimit must be 1 or 2, got %d", a.IMDSHopLimit)
-	effect, knownEffect := eksTaintEffects[a.Taint.Effect]
+	effect, knownEffect := catalog.TaintEffects[a.Taint.Effect]
 	errs.Check(a.Taint.Key != "" && knownEffect, "the management group must be tainted: got key %q effect %q", a.Taint.Key, a.Taint.Effect)
 	if err := errs.Err("ManagementNodeGroup", name); err != nil {
 		return nil, err

@@ -9,18 +9,9 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/catalog"
 )
-
-// Chart is a pinned Helm chart.
-type Chart struct {
-	// Repository is an https:// chart repository or an oci:// registry path.
-	Repository string
-	Chart      string
-	Version    string
-}
-
-// Valid reports whether every field is set.
-func (c Chart) Valid() bool { return c.Repository != "" && c.Chart != "" && c.Version != "" }
 
 // Taint is a node taint in Kubernetes spelling.
 type Taint struct {
@@ -43,7 +34,7 @@ type ReleaseArgs struct {
 	// Name is the Helm release name; it stays stable across chart upgrades.
 	Name      string
 	Namespace string
-	Chart     Chart
+	Chart     catalog.Chart
 	Values    pulumi.Map
 	// CreateNamespace creates the namespace when the chart needs its own.
 	CreateNamespace bool

@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 	"github.com/eksplatform/eksplatform/components/irsa"
@@ -38,7 +39,7 @@ type CertManagerArgs struct {
 	Partition          string
 	IRSA               irsa.Cluster
 	KubernetesProvider pulumi.ProviderResource
-	Chart              kube.Chart
+	Chart              catalog.Chart
 	Toleration         kube.Taint
 	// Issuer is optional.
 	Issuer  *ACMEIssuer

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/irsa"
 	"github.com/eksplatform/eksplatform/components/kube"
 	"github.com/eksplatform/eksplatform/tests/mockengine"
@@ -22,7 +23,7 @@ const (
 
 var (
 	mgmt      = kube.Taint{Key: "dedicated", Value: "management", Effect: "NoSchedule"}
-	testChart = kube.Chart{Repository: "https://charts.example.com", Chart: "c", Version: "1.2.3"}
+	testChart = catalog.Chart{Repository: "https://charts.example.com", Chart: "c", Version: "1.2.3"}
 	testIRSA  = irsa.Cluster{OIDCProviderARN: pulumi.String(testProviderARN), OIDCIssuerURL: pulumi.String(testIssuer)}
 )
 
@@ -97,6 +98,7 @@ func TestLoadBalancerController(t *testing.T) {
 	assert.Equal(t, testCluster, values["clusterName"])
 	assert.Equal(t, "vpc-0a1b2c3d4e5f60718", values["vpcId"])
 	assert.Equal(t, false, values["createIngressClassResource"])
+	assert.Equal(t, true, values["keepTLSSecret"], "chart 3.x would regenerate the webhook certificate on every upgrade")
 	assert.Equal(t, []any{map[string]any{"key": "dedicated", "operator": "Equal", "value": "management", "effect": "NoSchedule"}}, values["tolerations"])
 	assert.Equal(t, role.Out()["arn"], values["serviceAccount"].(map[string]any)["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"])
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 	"github.com/eksplatform/eksplatform/components/irsa"
@@ -30,7 +31,7 @@ type ExternalDNSArgs struct {
 	// Policy is "sync" or "upsert-only".
 	Policy             string
 	KubernetesProvider pulumi.ProviderResource
-	Chart              kube.Chart
+	Chart              catalog.Chart
 	Toleration         kube.Taint
 	WaitFor            []pulumi.Resource
 	Tags               map[string]string

@@ -8,6 +8,7 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/irsa"
 	"github.com/eksplatform/eksplatform/components/kube"
@@ -31,7 +32,7 @@ type LoadBalancerControllerArgs struct {
 	IRSA                   irsa.Cluster
 	// KubernetesProvider is the cluster's provider; every Kubernetes object uses it.
 	KubernetesProvider pulumi.ProviderResource
-	Chart              kube.Chart
+	Chart              catalog.Chart
 	// IngressClass is made the cluster's default class; its Ingresses join
 	// IngressGroup, so they share one ALB.
 	IngressClass string
@@ -113,6 +114,10 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 			"createIngressClassResource": pulumi.Bool(false),
 			"ingressClass":               pulumi.String(a.IngressClass),
 			"tolerations":                pulumi.ToArray(a.Toleration.Tolerations()),
+			// Chart 3.x defaults this to false, which regenerates the
+			// webhook certificate on every upgrade: for a moment the
+			// webhooks refuse the Services and Ingresses they validate.
+			"keepTLSSecret": pulumi.Bool(true),
 		},
 	}, a.KubernetesProvider, parent, pulumi.DependsOn(append([]pulumi.Resource{role}, a.WaitFor...)))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/irsa"
 	"github.com/eksplatform/eksplatform/components/kube"
@@ -12,7 +13,7 @@ import (
 
 // LoadBalancerSettings switch on the aws-load-balancer-controller.
 type LoadBalancerSettings struct {
-	Chart        kube.Chart
+	Chart        catalog.Chart
 	IngressClass string
 	IngressGroup string
 	Scheme       string
@@ -20,7 +21,7 @@ type LoadBalancerSettings struct {
 
 // ExternalDNSSettings switch on external-dns.
 type ExternalDNSSettings struct {
-	Chart         kube.Chart
+	Chart         catalog.Chart
 	Policy        string
 	HostedZoneIDs []string
 	DomainFilters []string
@@ -28,7 +29,7 @@ type ExternalDNSSettings struct {
 
 // CertManagerSettings switch on cert-manager.
 type CertManagerSettings struct {
-	Chart  kube.Chart
+	Chart  catalog.Chart
 	Issuer *ACMEIssuer
 }
 

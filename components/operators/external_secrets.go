@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 	"github.com/eksplatform/eksplatform/components/irsa"
@@ -31,7 +32,7 @@ type ExternalSecretsArgs struct {
 	SSMPathPrefix      string
 	IRSA               irsa.Cluster
 	KubernetesProvider pulumi.ProviderResource
-	Chart              kube.Chart
+	Chart              catalog.Chart
 	Toleration         kube.Taint
 	WaitFor            []pulumi.Resource
 	Tags               map[string]string

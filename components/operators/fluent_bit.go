@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 	"github.com/eksplatform/eksplatform/components/irsa"
@@ -35,7 +36,7 @@ type FluentBitArgs struct {
 	IRSA          irsa.Cluster
 	// KubernetesProvider, Chart: the aws-for-fluent-bit chart.
 	KubernetesProvider pulumi.ProviderResource
-	Chart              kube.Chart
+	Chart              catalog.Chart
 	WaitFor            []pulumi.Resource
 	Tags               map[string]string
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 	"github.com/eksplatform/eksplatform/components/irsa"
@@ -70,8 +71,8 @@ type KarpenterArgs struct {
 	ClusterSecurityGroupID pulumi.StringInput
 	IRSA                   irsa.Cluster
 	KubernetesProvider     pulumi.ProviderResource
-	CRDChart               kube.Chart
-	Chart                  kube.Chart
+	CRDChart               catalog.Chart
+	Chart                  catalog.Chart
 	// RunOn is RunOnManagement or RunOnFargate; FargateSubnetIDs are the
 	// private subnets of the Fargate profile.
 	RunOn            string

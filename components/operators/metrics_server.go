@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/kube"
 )
@@ -12,7 +13,7 @@ import (
 // MetricsServerArgs configures metrics-server (resource metrics for HPA and kubectl top).
 type MetricsServerArgs struct {
 	KubernetesProvider pulumi.ProviderResource
-	Chart              kube.Chart
+	Chart              catalog.Chart
 	Toleration         kube.Taint
 	WaitFor            []pulumi.Resource
 }

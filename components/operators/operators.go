@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/irsa"
 	"github.com/eksplatform/eksplatform/components/kube"
@@ -12,13 +13,13 @@ import (
 
 // ExternalSecretsSettings switch on external-secrets.
 type ExternalSecretsSettings struct {
-	Chart         kube.Chart
+	Chart         catalog.Chart
 	SSMPathPrefix string
 }
 
 // FluentBitSettings switch on pod log forwarding (see FluentBitArgs).
 type FluentBitSettings struct {
-	Chart         kube.Chart
+	Chart         catalog.Chart
 	LogGroup      string
 	RetentionDays int
 }
@@ -50,8 +51,8 @@ type Args struct {
 	PlatformNamespace string
 	// AdminGroup is bound to cluster-admin (see PlatformNamespaceArgs).
 	AdminGroup      string
-	MetricsServer   *kube.Chart
-	Reloader        *kube.Chart
+	MetricsServer   *catalog.Chart
+	Reloader        *catalog.Chart
 	ExternalSecrets *ExternalSecretsSettings
 	EchoServer      *EchoServerSettings
 	FluentBit       *FluentBitSettings

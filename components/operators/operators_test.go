@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/irsa"
 	"github.com/eksplatform/eksplatform/components/kube"
 	"github.com/eksplatform/eksplatform/tests/mockengine"
@@ -25,7 +26,7 @@ const (
 
 var (
 	mgmt      = kube.Taint{Key: "dedicated", Value: "management", Effect: "NoSchedule"}
-	testChart = kube.Chart{Repository: "oci://registry.example.com/charts", Chart: "c", Version: "1.2.3"}
+	testChart = catalog.Chart{Repository: "oci://registry.example.com/charts", Chart: "c", Version: "1.2.3"}
 )
 
 func pools() []NodePool {

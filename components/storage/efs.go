@@ -9,6 +9,7 @@ import (
 	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 	"github.com/eksplatform/eksplatform/components/kube"
@@ -75,18 +76,13 @@ func EFSPolicy(fileSystemARN string) string {
 	).JSON()
 }
 
-var iaTransitions = map[int]string{
-	1: "AFTER_1_DAY", 7: "AFTER_7_DAYS", 14: "AFTER_14_DAYS", 30: "AFTER_30_DAYS", 60: "AFTER_60_DAYS",
-	90: "AFTER_90_DAYS", 180: "AFTER_180_DAYS", 270: "AFTER_270_DAYS", 365: "AFTER_365_DAYS",
-}
-
 // NewEFS declares the file system and everything that makes it usable and discoverable.
 func NewEFS(ctx *pulumi.Context, name string, args *EFSArgs, opts ...pulumi.ResourceOption) (*EFS, error) {
 	if args == nil {
 		return nil, fmt.Errorf("EFS %s: args are required", name)
 	}
 	a := args
-	transition, knownTransition := iaTransitions[a.TransitionToIADays]
+	transition, knownTransition := catalog.EFSTransitions[a.TransitionToIADays]
 	var errs argcheck.Errors
 	errs.Check(a.ClusterName != "", "ClusterName is required")
 	errs.Check(a.VpcID != nil && a.NodeSecurityGroupID != nil && a.KMSKeyARN != nil, "VpcID, NodeSecurityGroupID and KMSKeyARN are required")

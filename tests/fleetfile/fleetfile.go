@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
@@ -65,6 +66,14 @@ func Write(t testing.TB, roles ...Role) string {
 func Load(t testing.TB, roles ...Role) *environments.Fleet {
 	t.Helper()
 	fleet, err := environments.Load(Write(t, roles...))
+	require.NoError(t, err)
+	return fleet
+}
+
+// LoadWith writes the roles and loads them against a catalog of the test's.
+func LoadWith(t testing.TB, cat *catalog.Catalog, roles ...Role) *environments.Fleet {
+	t.Helper()
+	fleet, err := environments.Load(Write(t, roles...), environments.WithCatalog(cat))
 	require.NoError(t, err)
 	return fleet
 }

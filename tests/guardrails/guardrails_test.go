@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/stacks"
 	"github.com/eksplatform/eksplatform/tests/mockengine"
@@ -64,7 +65,7 @@ func checkGuardrails(t *testing.T, s synthesized) {
 	assert.Equal(t, "API", in["authenticationMode"], "auth mode API")
 
 	wantLogs := []any{}
-	for _, l := range environments.LogTypes {
+	for _, l := range catalog.ControlPlaneLogTypes {
 		if slices.Contains(c.LogTypes, l) {
 			wantLogs = append(wantLogs, l)
 		}
@@ -115,7 +116,7 @@ func checkGuardrails(t *testing.T, s synthesized) {
 	for _, a := range s.e.ByType("aws:eks/addon:Addon") {
 		addons = append(addons, a.In()["addonName"].(string))
 	}
-	for _, want := range environments.BaseAddons {
+	for _, want := range catalog.Default().AddonNames(catalog.AddonBase) {
 		assert.Contains(t, addons, want, "base addon %s", want)
 	}
 
