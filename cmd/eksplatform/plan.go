@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -81,13 +80,9 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 			return usageError{fmt.Errorf("--fail-on takes error, warning or a check code (%s), got %q", strings.Join(upgrade.Codes, ", "), r)}
 		}
 	}
-	today := time.Now().UTC().Truncate(24 * time.Hour)
-	if o.today != "" {
-		t, err := time.Parse(time.DateOnly, o.today)
-		if err != nil {
-			return usageError{fmt.Errorf("--today must be a date like 2026-11-22, got %q", o.today)}
-		}
-		today = t
+	today, err := parseToday(o.today)
+	if err != nil {
+		return err
 	}
 	fleet, err := loadFleet(g.environments, cmd.ErrOrStderr())
 	if err != nil {
