@@ -3,6 +3,7 @@ package guardrails
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,7 +17,7 @@ func TestCIExamplesParse(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("../../examples/ci/*/*.y*ml")
 	require.NoError(t, err)
-	require.Len(t, files, 4)
+	require.Len(t, files, 5)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
@@ -24,4 +25,65 @@ func TestCIExamplesParse(t *testing.T) {
 		require.NoError(t, yaml.Unmarshal(data, &doc), f)
 		assert.NotEmpty(t, doc["jobs"], "%s has jobs", f)
 	}
+}
+
+// TestCatalogRefreshRunsWeekly: both CI examples refresh the catalog on a
+// weekly schedule, rebuild before planning against it (the catalog is built
+// into the binary), and hand the result to a person as a pull request.
+func TestCatalogRefreshRunsWeekly(t *testing.T) {
+	t.Parallel()
+	var gh struct {
+		// YAML 1.1 reads the key "on" as true.
+		On   map[string]any `json:"true"`
+		Jobs map[string]struct {
+			Steps []struct {
+				Uses string         `json:"uses"`
+				Run  string         `json:"run"`
+				With map[string]any `json:"with"`
+			} `json:"steps"`
+		} `json:"jobs"`
+	}
+	data, err := os.ReadFile("../../examples/ci/github/catalog.yml")
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(data, &gh))
+	schedule, _ := gh.On["schedule"].([]any)
+	require.Len(t, schedule, 1)
+	assert.Regexp(t, `^\S+ \S+ \* \* [0-6]$`, schedule[0].(map[string]any)["cron"], "weekly")
+	var runs []string
+	var pr map[string]any
+	for _, s := range gh.Jobs["refresh"].Steps {
+		runs = append(runs, s.Run)
+		if strings.HasPrefix(s.Uses, "peter-evans/create-pull-request@") {
+			pr = s.With
+		}
+	}
+	all := strings.Join(runs, "\n")
+	refresh := strings.Index(all, "eksplatform catalog refresh")
+	rebuild := strings.LastIndex(all, "make build")
+	plan := strings.Index(all, "eksplatform plan")
+	require.True(t, refresh >= 0 && plan >= 0, "refreshes and plans")
+	assert.Less(t, refresh, rebuild, "rebuilds after the refresh")
+	assert.Less(t, rebuild, plan, "plans with the rebuilt binary")
+	require.NotNil(t, pr, "opens a pull request")
+	assert.Equal(t, "catalog/data/*.json", pr["add-paths"], "only the catalog's files")
+	assert.Equal(t, "body.md", pr["body-path"])
+
+	var circle struct {
+		Jobs      map[string]any `json:"jobs"`
+		Workflows map[string]struct {
+			Triggers []map[string]any `json:"triggers"`
+			Jobs     []any            `json:"jobs"`
+		} `json:"workflows"`
+	}
+	data, err = os.ReadFile("../../examples/ci/circleci/config.yml")
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(data, &circle))
+	wf, ok := circle.Workflows["catalog"]
+	require.True(t, ok, "a catalog workflow")
+	require.Len(t, wf.Triggers, 1)
+	assert.Regexp(t, `^\S+ \S+ \* \* [0-6]$`, wf.Triggers[0]["schedule"].(map[string]any)["cron"])
+	job, err := yaml.Marshal(circle.Jobs["catalog-refresh"])
+	require.NoError(t, err)
+	assert.Contains(t, string(job), "eksplatform catalog refresh")
+	assert.Contains(t, string(job), "gh pr create --head catalog-refresh")
 }
