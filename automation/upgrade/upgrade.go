@@ -162,7 +162,7 @@ func (e *MissingRowError) Error() string {
 }
 
 // Versions looks the addon up in the table.
-func (o Offline) Versions(_ context.Context, c *environments.Cluster, addon, k8s string) (catalog.AddonVersions, error) {
+func (o Offline) Versions(_ context.Context, _ *environments.Cluster, addon, k8s string) (catalog.AddonVersions, error) {
 	cat := o.Catalog
 	if cat == nil {
 		cat = catalog.Default()

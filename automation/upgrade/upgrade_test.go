@@ -124,7 +124,7 @@ func TestChecks(t *testing.T) {
 		// edit changes the catalog the fleet is loaded against.
 		edit  func(c *catalog.Catalog)
 		today time.Time
-		want    []string
+		want  []string
 		// message must appear in the first finding.
 		message string
 	}{
@@ -168,8 +168,8 @@ func TestChecks(t *testing.T) {
 			message: "Kubernetes 1.35 is not released on EKS until 2026-01-27",
 		},
 		{
-			name:    "EKS103 past extended support",
-			roles:   []role{{name: "dev", version: "1.28", extra: `"support": "extended"`}},
+			name:  "EKS103 past extended support",
+			roles: []role{{name: "dev", version: "1.28", extra: `"support": "extended"`}},
 			// The pinned cert-manager and metrics-server do not run on 1.28 either.
 			want:    []string{"error EKS103 dev-01", "error CHT101 dev-01", "error CHT101 dev-01"},
 			message: "Kubernetes 1.28 left extended support on 2025-11-26",

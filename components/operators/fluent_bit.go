@@ -19,10 +19,10 @@ import (
 const (
 	FluentBitNamespace      = "amazon-cloudwatch"
 	FluentBitServiceAccount = "aws-for-fluent-bit"
+	// FluentBitFallbackStreamPrefix names the log streams of records the
+	// stream template cannot place.
+	FluentBitFallbackStreamPrefix = "fallback-"
 )
-
-// logRetentions are the retention periods CloudWatch Logs accepts.
-var logRetentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // FluentBitArgs configures pod log forwarding.
 type FluentBitArgs struct {
@@ -70,7 +70,7 @@ func NewFluentBit(ctx *pulumi.Context, name string, args *FluentBitArgs, opts ..
 	var errs argcheck.Errors
 	errs.Check(a.ClusterName != "" && a.Region != "" && a.Partition != "" && a.AccountID != "", "ClusterName, Region, Partition and AccountID are required")
 	errs.Check(strings.HasPrefix(a.LogGroup, "/aws/eks/"+a.ClusterName+"/"), "LogGroup must be under /aws/eks/%s/, got %q", a.ClusterName, a.LogGroup)
-	errs.Check(slices.Contains(logRetentions, a.RetentionDays), "RetentionDays must be a CloudWatch Logs retention, got %d", a.RetentionDays)
+	errs.Check(slices.Contains(catalog.LogRetentionDays, a.RetentionDays), "RetentionDays must be a CloudWatch Logs retention, got %d", a.RetentionDays)
 	errs.Check(a.IRSA.Valid(), "IRSA needs the cluster's OIDC provider ARN and issuer URL")
 	errs.Check(a.KubernetesProvider != nil, "KubernetesProvider is required")
 	errs.Check(a.Chart.Valid(), "Chart needs repository, chart and version")
@@ -112,8 +112,12 @@ func NewFluentBit(ctx *pulumi.Context, name string, args *FluentBitArgs, opts ..
 				"region":       pulumi.String(a.Region),
 				"logGroupName": pulumi.String(a.LogGroup),
 				// One group: no per-namespace groups the role could not write.
-				"logGroupTemplate":  pulumi.String(""),
-				"logStreamPrefix":   pulumi.String(""),
+				"logGroupTemplate": pulumi.String(""),
+				// The plugin refuses to start without log_stream_name or
+				// log_stream_prefix, and the chart renders the prefix only
+				// when it is not empty: streams the template cannot name
+				// (records without Kubernetes metadata) go to fallback-<tag>.
+				"logStreamPrefix":   pulumi.String(FluentBitFallbackStreamPrefix),
 				"logStreamTemplate": pulumi.String("$kubernetes['namespace_name'].$kubernetes['pod_name'].$kubernetes['container_name']"),
 				"autoCreateGroup":   pulumi.Bool(false),
 			},

@@ -43,6 +43,11 @@ func TestFluentBitWritesOnlyItsLogGroup(t *testing.T) {
 	assert.Equal(t, testRegion, cw["region"])
 	assert.Equal(t, false, cw["autoCreateGroup"], "the log group is Pulumi's, with its retention")
 	assert.Empty(t, cw["logGroupTemplate"], "no per-namespace groups the role could not write")
+	// Fluent Bit's cloudwatch_logs refuses to start without log_stream_name
+	// or log_stream_prefix ("Either 'log_stream_name' or 'log_stream_prefix'
+	// is required"), and the chart renders the prefix only when it is set.
+	assert.NotEmpty(t, cw["logStreamPrefix"], "a fallback stream prefix keeps the plugin starting")
+	assert.NotContains(t, cw, "logStreamName", "name and prefix together are refused too")
 	for _, other := range []string{"cloudWatch", "firehose", "kinesis", "elasticsearch", "opensearch", "s3"} {
 		assert.Equal(t, map[string]any{"enabled": false}, values[other], other)
 	}

@@ -204,6 +204,8 @@ type FakeRegistry struct {
 	Calls  []string
 }
 
+// RegistryToken is the anonymous token the fake registry hands out; tests
+// check it never appears in a URL.
 const RegistryToken = "anonymous-pull-token-for-tests"
 
 func (f *FakeRegistry) config(repo, version string) ([]byte, bool) {

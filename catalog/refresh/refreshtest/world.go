@@ -33,6 +33,9 @@ type World struct {
 	Client   *http.Client
 }
 
+// NewWorld starts the fakes (closed when the test ends) with the world of
+// the refresh tests: EKS up to 1.37, chart repositories with newer releases,
+// prereleases and new majors.
 func NewWorld(t testing.TB) *World {
 	w := &World{
 		EKS: &FakeEKS{
