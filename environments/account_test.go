@@ -15,13 +15,13 @@ import (
 func roleDoc(role string, wave int, ephemeral bool, extra string, accounts ...string) string {
 	var clusters []string
 	for i, a := range accounts {
-		clusters = append(clusters, fmt.Sprintf(`{"name": "%s-%02d", "account_id": %q, "region": "us-east-2", "vpc": {"cidr": "10.%d.0.0/16"}}`, role, i+1, a, wave*10+i))
+		clusters = append(clusters, fmt.Sprintf(`{"name": "%s-%02d", "account_id": %q, "region": "us-east-2", "deploy_role_arn": "arn:aws:iam::%s:role/Deploy", "vpc": {"cidr": "10.%d.0.0/16"}}`, role, i+1, a, a, wave*10+i))
 	}
 	if extra != "" {
 		extra += ","
 	}
 	return fmt.Sprintf(`{"role": %q, "wave": %d, "eks_version": "1.35", "ephemeral": %t, %s
-		"cluster_admin": {"trusted_principals": ["arn:aws:iam::111111111111:role/Admin"]}, "clusters": [%s]}`,
+		"cluster_admin": {"trusted_principals": ["arn:aws:iam::111111111111:role/Admin"]}, "deployer": {"network": "in_vpc"}, "clusters": [%s]}`,
 		role, wave, ephemeral, extra, strings.Join(clusters, ","))
 }
 
@@ -87,8 +87,8 @@ func TestSpotRoleSettingsMustAgree(t *testing.T) {
 func TestClusterAdminResolution(t *testing.T) {
 	t.Parallel()
 	doc := strings.Replace(roleDoc("prod", 3, false, "", acctC, acctC),
-		`{"name": "prod-02", "account_id": "333333333333", "region": "us-east-2", "vpc": {"cidr": "10.31.0.0/16"}}`,
-		`{"name": "prod-02", "account_id": "333333333333", "region": "us-east-2", "vpc": {"cidr": "10.31.0.0/16"},
+		`{"name": "prod-02", "account_id": "333333333333", "region": "us-east-2", "deploy_role_arn": "arn:aws:iam::333333333333:role/Deploy", "vpc": {"cidr": "10.31.0.0/16"}}`,
+		`{"name": "prod-02", "account_id": "333333333333", "region": "us-east-2", "deploy_role_arn": "arn:aws:iam::333333333333:role/Deploy", "vpc": {"cidr": "10.31.0.0/16"},
 		  "cluster_admin": {"role_arn": "arn:aws:iam::333333333333:role/BreakGlass"}}`, 1)
 	fleet, err := loadDocs(t, map[string]string{"prod": doc})
 	require.NoError(t, err)
@@ -113,4 +113,36 @@ func TestExampleAccounts(t *testing.T) {
 	assert.Equal(t, FluentBit{Enabled: true, LogGroup: "/aws/eks/np-i01-aws-us-east-2/pods", RetentionDays: 30}, np.Operators.FluentBit)
 	sbx, _ := fleet.Cluster("sbx-i01-aws-us-east-1")
 	assert.False(t, sbx.Operators.FluentBit.Enabled, "pod log forwarding is off unless asked for")
+}
+
+// TestAFleetAcrossAccountsNamesItsDeployRoles: one pipeline identity cannot
+// deploy several accounts, so each cluster names the role its stack assumes.
+func TestAFleetAcrossAccountsNamesItsDeployRoles(t *testing.T) {
+	t.Parallel()
+	nonprod := strings.Replace(roleDoc("nonprod", 1, false, "", acctA), `"deploy_role_arn": "arn:aws:iam::111111111111:role/Deploy", `, "", 1)
+	_, err := loadDocs(t, map[string]string{"nonprod": nonprod, "prod": roleDoc("prod", 3, false, "", acctB)})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `nonprod.json: clusters[0].deploy_role_arn: is required: the fleet spans accounts 111111111111, 222222222222, and one pipeline identity cannot deploy them all; name the role the stack assumes in 111111111111 (e.g. arn:aws:iam::111111111111:role/PlatformDeploy)`)
+	assert.NotContains(t, err.Error(), "/prod.json: clusters[0].deploy_role_arn", "prod names its role")
+
+	single := strings.Replace(roleDoc("nonprod", 1, false, "", acctA), `"deploy_role_arn": "arn:aws:iam::111111111111:role/Deploy", `, "", 1)
+	_, err = loadDocs(t, map[string]string{"nonprod": single})
+	require.NoError(t, err, "one account: the ambient identity may deploy it")
+}
+
+// TestDeployerResolution: a cluster's deployer replaces the role's, and a
+// public deployer's egress addresses open the public endpoint to it.
+func TestDeployerResolution(t *testing.T) {
+	t.Parallel()
+	doc := strings.Replace(roleDoc("prod", 3, false, `"endpoint_access": {"public_cidrs": ["203.0.113.0/24"]}`, acctC, acctC),
+		`"name": "prod-02", "account_id": "333333333333", "region": "us-east-2",`,
+		`"name": "prod-02", "account_id": "333333333333", "region": "us-east-2", "deployer": {"network": "public", "egress_cidrs": ["198.51.100.16/28", "203.0.113.0/24"]},`, 1)
+	fleet, err := loadDocs(t, map[string]string{"prod": doc})
+	require.NoError(t, err)
+	one, _ := fleet.Cluster("prod-01")
+	two, _ := fleet.Cluster("prod-02")
+	assert.Equal(t, Deployer{Network: DeployerInVPC}, one.Deployer)
+	assert.Equal(t, []string{"203.0.113.0/24"}, one.PublicAccessCIDRs)
+	assert.Equal(t, Deployer{Network: DeployerPublic, EgressCIDRs: []string{"198.51.100.16/28", "203.0.113.0/24"}}, two.Deployer)
+	assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.16/28"}, two.PublicAccessCIDRs, "the deployer's addresses join the endpoint's, once")
 }

@@ -26,6 +26,10 @@ type File struct {
 	Tags    map[string]string `json:"tags,omitempty"`
 	// EndpointAccess applies to every cluster of the role unless a cluster sets its own.
 	EndpointAccess *EndpointAccessSpec `json:"endpoint_access,omitempty"`
+	// Deployer says how the pipeline that runs eksplatform reaches the
+	// clusters' Kubernetes API (every Helm release and Kubernetes object
+	// goes through it). Required here or on every cluster.
+	Deployer *DeployerSpec `json:"deployer,omitempty"`
 	// ControlPlaneLogging lists log types to switch off; all five are on by default.
 	ControlPlaneLogging *LoggingSpec   `json:"control_plane_logging,omitempty"`
 	ManagementNodeGroup *NodeGroupSpec `json:"management_node_group,omitempty"`
@@ -67,6 +71,8 @@ type ClusterSpec struct {
 	// creating one. It must live in the cluster's account and region.
 	KMSKeyARN           string              `json:"kms_key_arn,omitempty"`
 	EndpointAccess      *EndpointAccessSpec `json:"endpoint_access,omitempty"`
+	// Deployer replaces the role's deployer for this cluster.
+	Deployer            *DeployerSpec       `json:"deployer,omitempty"`
 	ManagementNodeGroup *ScalingSpec        `json:"management_node_group,omitempty"`
 	Tags                map[string]string   `json:"tags,omitempty"`
 	// DNS replaces the role's zones and domains for this cluster.
@@ -112,6 +118,31 @@ type VPCSpec struct {
 // endpoint is always on; the public one only exists when CIDRs are listed.
 type EndpointAccessSpec struct {
 	PublicCIDRs []string `json:"public_cidrs"`
+}
+
+// Deployer networks.
+const (
+	// DeployerInVPC: the deployer runs in the cluster's network (a runner in
+	// the VPC, or in a network peered or attached to it) and reaches the
+	// private endpoint.
+	DeployerInVPC = "in_vpc"
+	// DeployerPublic: the deployer reaches the public endpoint from its
+	// egress addresses, which are added to the endpoint's public CIDRs.
+	DeployerPublic = "public"
+)
+
+// DeployerSpec is how the pipeline reaches the cluster's API server.
+type DeployerSpec struct {
+	// Network is "in_vpc" or "public".
+	Network string `json:"network"`
+	// IngressSecurityGroupIDs and IngressCIDRs (in_vpc) are admitted to the
+	// cluster security group on 443: the runners' security group in the
+	// VPC, or the private ranges of a peered network.
+	IngressSecurityGroupIDs []string `json:"ingress_security_group_ids,omitempty"`
+	IngressCIDRs            []string `json:"ingress_cidrs,omitempty"`
+	// EgressCIDRs (public) are the addresses the deployer's traffic leaves
+	// from (the runners' NAT), added to the public endpoint's allow list.
+	EgressCIDRs []string `json:"egress_cidrs,omitempty"`
 }
 
 // LoggingSpec switches off control-plane log types. Naming them is the only

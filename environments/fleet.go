@@ -90,8 +90,11 @@ type Cluster struct {
 	VPC VPC
 	// KMSKeyARN is a brought-in key; "" means the foundation creates one.
 	KMSKeyARN string
-	// PublicAccessCIDRs is empty for a private-only API endpoint.
+	// PublicAccessCIDRs is empty for a private-only API endpoint; a public
+	// deployer's egress CIDRs are in it.
 	PublicAccessCIDRs []string
+	// Deployer is how the pipeline reaches the API server.
+	Deployer Deployer
 	// LogTypes are the enabled control-plane log types, in canonical order.
 	LogTypes      []string
 	NodeGroup     NodeGroup
@@ -163,6 +166,15 @@ func (c *Cluster) SpotRole() string {
 		return "created by " + c.SpotRoleOwner
 	}
 	return "exists in the account"
+}
+
+// Deployer is how the pipeline reaches the cluster's API server.
+type Deployer struct {
+	// Network is DeployerInVPC or DeployerPublic.
+	Network                 string
+	IngressSecurityGroupIDs []string
+	IngressCIDRs            []string
+	EgressCIDRs             []string
 }
 
 // ClusterAdmin is created (TrustedPrincipals) or brought (RoleARN).

@@ -166,7 +166,8 @@ func checkFleet(f *Fleet) Errors {
 			names[strings.ToLower(c.Name)] = where{r.File, path}
 		}
 	}
-	return append(errs, checkAccounts(f)...)
+	errs = append(errs, checkAccounts(f)...)
+	return append(errs, checkDeployRoles(f)...)
 }
 
 // resolve merges role settings, cluster overrides and defaults into the
@@ -224,6 +225,17 @@ func resolve(cat *catalog.Catalog, path string, f *File) *Role {
 		if endpoint != nil {
 			cidrs = slices.Clone(endpoint.PublicCIDRs)
 		}
+		dep := f.Deployer
+		if cs.Deployer != nil {
+			dep = cs.Deployer
+		}
+		deployer := Deployer{Network: dep.Network, IngressSecurityGroupIDs: slices.Clone(dep.IngressSecurityGroupIDs),
+			IngressCIDRs: slices.Clone(dep.IngressCIDRs), EgressCIDRs: slices.Clone(dep.EgressCIDRs)}
+		for _, e := range deployer.EgressCIDRs {
+			if !slices.Contains(cidrs, e) {
+				cidrs = append(cidrs, e)
+			}
+		}
 		tags := maps.Clone(f.Tags)
 		if tags == nil {
 			tags = map[string]string{}
@@ -268,6 +280,7 @@ func resolve(cat *catalog.Catalog, path string, f *File) *Role {
 			VPC:               resolveVPC(cs.VPC),
 			KMSKeyARN:         cs.KMSKeyARN,
 			PublicAccessCIDRs: cidrs,
+			Deployer:          deployer,
 			LogTypes:          slices.Clone(logTypes),
 			NodeGroup:         group,
 			Addons:            slices.Clone(addons),

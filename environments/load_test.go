@@ -32,6 +32,7 @@ const baseRole = `{
   "access_entries": [ { "principal_arn": "arn:aws:iam::345678901234:role/PlatformAdmin",
                         "policy": "AmazonEKSClusterAdminPolicy" } ],
   "cluster_admin": { "trusted_principals": ["arn:aws:iam::345678901234:role/PlatformOnCall"] },
+  "deployer": { "network": "in_vpc", "ingress_cidrs": ["10.100.0.0/22"] },
   "admin_team_claim": "ThoughtWorks-DPS/twdps-core-labs-team"
 }`
 
@@ -87,7 +88,7 @@ var badCorpus = []badCase{
 	{
 		name:   "unknown field with no close match lists the allowed ones",
 		data:   edit(func(d map[string]any) { cluster(d, 0)["owner"] = "x" }),
-		want:   []string{`environments/prod.json: clusters[0].owner: unknown field; allowed: account_id, cluster_admin, deploy_role_arn, dns, endpoint_access, kms_key_arn, management_node_group, name, region, tags, vpc`},
+		want:   []string{`environments/prod.json: clusters[0].owner: unknown field; allowed: account_id, cluster_admin, deploy_role_arn, deployer, dns, endpoint_access, kms_key_arn, management_node_group, name, region, tags, vpc`},
 		schema: true,
 	},
 	{
@@ -291,7 +292,7 @@ var badCorpus = []badCase{
 	{
 		name: "adopted VPC with one subnet",
 		data: edit(func(d map[string]any) {
-			cluster(d, 0)["vpc"] = map[string]any{"id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": []any{"subnet-0a11aa11aa11aa111"}}
+			cluster(d, 0)["vpc"] = map[string]any{"id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": []any{"subnet-0a11aa11aa11aa111"}, "public_subnet_ids": []any{"subnet-0c33cc33cc33cc333"}}
 		}),
 		want:   []string{`environments/prod.json: clusters[0].vpc.private_subnet_ids: must list at least 2 subnets (EKS needs subnets in two availability zones), got 1`},
 		schema: true,
@@ -300,7 +301,7 @@ var badCorpus = []badCase{
 		name: "NAT setting on an adopted VPC",
 		data: edit(func(d map[string]any) {
 			cluster(d, 0)["vpc"] = map[string]any{"id": "vpc-0a1b2c3d4e5f60718", "nat_gateways": "single",
-				"private_subnet_ids": []any{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}}
+				"private_subnet_ids": []any{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}, "public_subnet_ids": []any{"subnet-0c33cc33cc33cc333"}}
 		}),
 		want:   []string{`environments/prod.json: clusters[0].vpc: nat_gateways and flow_log_retention_days apply to a created VPC (cidr), not an adopted one`},
 		schema: true,
@@ -394,6 +395,73 @@ var badCorpus = []badCase{
 		data:   edit(func(d map[string]any) { d["control_plane_logging"] = map[string]any{"disabled": []any{"kubelet"}} }),
 		want:   []string{`environments/prod.json: control_plane_logging.disabled[0]: "kubelet" is not a control-plane log type; allowed: api, audit, authenticator, controllerManager, scheduler`},
 		schema: true,
+	},
+	{
+		name: "no deployer: nothing says how the pipeline reaches the API server",
+		data: edit(func(d map[string]any) { delete(d, "deployer") }),
+		want: []string{`environments/prod.json: deployer: is required: how the pipeline that runs eksplatform reaches the API server (every Helm release and Kubernetes object goes through it): ` +
+			`{"network": "in_vpc"} when it runs in, or is connected to, the cluster's VPC (admit it with ingress_cidrs or ingress_security_group_ids), ` +
+			`or {"network": "public", "egress_cidrs": [...]} with the addresses it leaves from`},
+	},
+	{
+		name: "a deployer on one cluster only",
+		data: edit(func(d map[string]any) {
+			cluster(d, 0)["deployer"] = d["deployer"]
+			delete(d, "deployer")
+		}),
+		want: []string{`environments/prod.json: clusters[1].deployer: is required: how the pipeline that runs eksplatform reaches the API server (every Helm release and Kubernetes object goes through it): ` +
+			`{"network": "in_vpc"} when it runs in, or is connected to, the cluster's VPC (admit it with ingress_cidrs or ingress_security_group_ids), ` +
+			`or {"network": "public", "egress_cidrs": [...]} with the addresses it leaves from (here, or once for the role)`},
+	},
+	{
+		name:   "deployer network that does not exist",
+		data:   edit(func(d map[string]any) { d["deployer"] = map[string]any{"network": "vpn"} }),
+		want:   []string{`environments/prod.json: deployer.network: must be "in_vpc" or "public", got "vpn"`},
+		schema: true,
+	},
+	{
+		name: "in_vpc deployer admitted from a public range",
+		data: edit(func(d map[string]any) {
+			d["deployer"] = map[string]any{"network": "in_vpc", "ingress_cidrs": []any{"198.51.100.0/24"}, "ingress_security_group_ids": []any{"sg-12"}}
+		}),
+		want: []string{
+			`environments/prod.json: deployer.ingress_security_group_ids[0]: must be a security group id like "sg-0123456789abcdef0", got "sg-12"`,
+			`environments/prod.json: deployer.ingress_cidrs[0]: 198.51.100.0/24 is not a private range (10/8, 172.16/12, 192.168/16, 100.64/10): traffic to the private endpoint comes from inside the network; a public path is network "public" with egress_cidrs`,
+		},
+		schema: true,
+	},
+	{
+		name: "public deployer without egress addresses, or open to everyone",
+		data: edit(func(d map[string]any) {
+			d["deployer"] = map[string]any{"network": "public"}
+			cluster(d, 1)["deployer"] = map[string]any{"network": "public", "egress_cidrs": []any{"0.0.0.0/0"}}
+		}),
+		want: []string{
+			`environments/prod.json: deployer.egress_cidrs: must list the addresses the deployer's traffic leaves from (its runners' NAT), e.g. ["198.51.100.7/32"]; they are added to the endpoint's public CIDRs`,
+			`environments/prod.json: clusters[1].deployer.egress_cidrs[0]: 0.0.0.0/0 opens the Kubernetes API to the whole internet; list the networks that need it`,
+		},
+	},
+	{
+		name: "the deploy role also listed as an access entry",
+		data: edit(func(d map[string]any) {
+			cluster(d, 0)["deploy_role_arn"] = "arn:aws:iam::345678901234:role/PlatformAdmin"
+		}),
+		want: []string{`environments/prod.json: access_entries[0].principal_arn: arn:aws:iam::345678901234:role/PlatformAdmin is clusters[0].deploy_role_arn, which creates the cluster and so already gets an admin access entry (pulumi-eks's bootstrap entry); ` +
+			`a second one fails with 409 (ResourceInUseException): remove it from access_entries`},
+	},
+	{
+		name: "a deploy role of another account",
+		data: edit(func(d map[string]any) {
+			cluster(d, 1)["deploy_role_arn"] = "arn:aws:iam::111122223333:role/PlatformDeploy"
+		}),
+		want: []string{`environments/prod.json: clusters[1].deploy_role_arn: is a role of account 111122223333, but the cluster is in 345678901234: the stack's AWS provider only accepts credentials of the cluster's account`},
+	},
+	{
+		name: "adopted VPC without public subnets for an internet-facing load balancer",
+		data: edit(func(d map[string]any) {
+			cluster(d, 0)["vpc"] = map[string]any{"id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": []any{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}}
+		}),
+		want: []string{`environments/prod.json: clusters[0].vpc.public_subnet_ids: must list the adopted VPC's public subnets: the internet-facing load balancer (network.load_balancer_controller.scheme) is placed in them by id; or set the scheme to "internal"`},
 	},
 	{
 		name: "KMS key of another region",

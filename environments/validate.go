@@ -70,6 +70,9 @@ func validateFile(c *collector, f *File, stem string) {
 	if f.EndpointAccess != nil {
 		validateEndpoint(c, "endpoint_access", f.EndpointAccess)
 	}
+	if f.Deployer != nil {
+		validateDeployer(c, "deployer", f.Deployer)
+	}
 	if f.ControlPlaneLogging != nil {
 		validateLogging(c, "control_plane_logging", f.ControlPlaneLogging)
 	}
@@ -87,6 +90,7 @@ func validateFile(c *collector, f *File, stem string) {
 	if len(f.Clusters) == 0 {
 		c.add("clusters", "must list at least one cluster")
 	}
+	validateDeployerDeclared(c, f)
 	var cidrs []netip.Prefix
 	var cidrPaths []string
 	for i := range f.Clusters {
@@ -149,12 +153,21 @@ func validateCluster(c *collector, path string, f *File, cl *ClusterSpec) {
 	}
 	validateVPC(c, path+".vpc", cl.VPC)
 	if cl.DeployRoleARN != "" {
-		if m := roleARNRe.FindStringSubmatch(cl.DeployRoleARN); m == nil {
+		m := roleARNRe.FindStringSubmatch(cl.DeployRoleARN)
+		switch {
+		case m == nil:
 			c.add(path+".deploy_role_arn", "must be an IAM role ARN (arn:aws:iam::123456789012:role/Name), got %q", cl.DeployRoleARN)
-		} else if partition != "" && m[1] != partition {
+		case partition != "" && m[1] != partition:
 			c.add(path+".deploy_role_arn", "is in partition %s but region %s is in %s", m[1], cl.Region, partition)
+		case accountPattern.MatchString(cl.AccountID) && m[2] != cl.AccountID:
+			c.add(path+".deploy_role_arn", "is a role of account %s, but the cluster is in %s: the stack's AWS provider only accepts credentials of the cluster's account", m[2], cl.AccountID)
 		}
+		validateDeployerEntries(c, path, f, cl)
 	}
+	if cl.Deployer != nil {
+		validateDeployer(c, path+".deployer", cl.Deployer)
+	}
+
 	if cl.KMSKeyARN != "" {
 		m := kmsKeyARNRe.FindStringSubmatch(cl.KMSKeyARN)
 		switch {
@@ -244,12 +257,112 @@ func validateVPCCIDR(c *collector, path, s string) {
 	}
 }
 
+// deployerRequired explains what a deployer setting is for.
+const deployerRequired = `is required: how the pipeline that runs eksplatform reaches the API server (every Helm release and Kubernetes object goes through it): ` +
+	`{"network": "in_vpc"} when it runs in, or is connected to, the cluster's VPC (admit it with ingress_cidrs or ingress_security_group_ids), ` +
+	`or {"network": "public", "egress_cidrs": [...]} with the addresses it leaves from`
+
+// validateDeployerDeclared: every cluster has a deployer, the role's or its own.
+func validateDeployerDeclared(c *collector, f *File) {
+	if f.Deployer != nil {
+		return
+	}
+	var missing []int
+	for i, cl := range f.Clusters {
+		if cl.Deployer == nil {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) > 0 && len(missing) == len(f.Clusters) {
+		c.add("deployer", deployerRequired)
+		return
+	}
+	for _, i := range missing {
+		c.add(indexPath("clusters", i)+".deployer", "%s (here, or once for the role)", deployerRequired)
+	}
+}
+
+// validateDeployerEntries: pulumi-eks gives the identity that creates the
+// cluster (the deploy role the provider assumes) an admin access entry of
+// its own (bootstrapClusterCreatorAdminPermissions), so a second entry for it
+// fails with 409 at CreateAccessEntry.
+func validateDeployerEntries(c *collector, path string, f *File, cl *ClusterSpec) {
+	for i, e := range f.AccessEntries {
+		if e.PrincipalARN == cl.DeployRoleARN {
+			c.add(indexPath("access_entries", i)+".principal_arn", "%s is %s.deploy_role_arn, which creates the cluster and so already gets an admin access entry (pulumi-eks's bootstrap entry); "+
+				"a second one fails with 409 (ResourceInUseException): remove it from access_entries", e.PrincipalARN, path)
+		}
+	}
+	admin := f.ClusterAdmin
+	if cl.ClusterAdmin != nil {
+		admin = cl.ClusterAdmin
+	}
+	if admin != nil && admin.RoleARN != "" && admin.RoleARN == cl.DeployRoleARN {
+		where := "cluster_admin.role_arn"
+		if cl.ClusterAdmin != nil {
+			where = path + ".cluster_admin.role_arn"
+		}
+		c.add(where, "%s is %s.deploy_role_arn, which already gets an admin access entry as the cluster's creator; bring another role or let eksplatform create one (trusted_principals)", admin.RoleARN, path)
+	}
+}
+
+var securityGroupIDRe = regexp.MustCompile(`^sg-[0-9a-f]{8}([0-9a-f]{9})?$`)
+
+// privateRanges are where traffic to a private endpoint can come from.
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("100.64.0.0/10"),
+}
+
+func validateDeployer(c *collector, path string, d *DeployerSpec) {
+	switch d.Network {
+	case DeployerInVPC:
+		if len(d.EgressCIDRs) > 0 {
+			c.add(path+".egress_cidrs", "is for network %q: an in_vpc deployer reaches the private endpoint; admit it with ingress_cidrs or ingress_security_group_ids", DeployerPublic)
+		}
+		for i, id := range d.IngressSecurityGroupIDs {
+			if !securityGroupIDRe.MatchString(id) {
+				c.add(indexPath(path+".ingress_security_group_ids", i), "must be a security group id like \"sg-0123456789abcdef0\", got %q", id)
+			}
+		}
+		for i, s := range d.IngressCIDRs {
+			p := indexPath(path+".ingress_cidrs", i)
+			prefix, err := netip.ParsePrefix(s)
+			switch {
+			case err != nil || !prefix.Addr().Is4():
+				c.add(p, "must be an IPv4 CIDR like \"10.100.0.0/22\", got %q", s)
+			case prefix.Masked() != prefix:
+				c.add(p, "must be a network address: %s has host bits set, did you mean %s?", s, prefix.Masked())
+			case !slices.ContainsFunc(privateRanges, func(r netip.Prefix) bool { return r.Contains(prefix.Addr()) && r.Bits() <= prefix.Bits() }):
+				c.add(p, "%s is not a private range (10/8, 172.16/12, 192.168/16, 100.64/10): traffic to the private endpoint comes from inside the network; a public path is network \"public\" with egress_cidrs", s)
+			}
+		}
+	case DeployerPublic:
+		if len(d.IngressSecurityGroupIDs) > 0 || len(d.IngressCIDRs) > 0 {
+			c.add(path, "ingress_security_group_ids and ingress_cidrs are for network %q; a public deployer is admitted by its egress_cidrs", DeployerInVPC)
+		}
+		if len(d.EgressCIDRs) == 0 {
+			c.add(path+".egress_cidrs", "must list the addresses the deployer's traffic leaves from (its runners' NAT), e.g. [\"198.51.100.7/32\"]; they are added to the endpoint's public CIDRs")
+		}
+		validatePublicCIDRs(c, path+".egress_cidrs", d.EgressCIDRs)
+	case "":
+		c.add(path+".network", "is required: %q or %q", DeployerInVPC, DeployerPublic)
+	default:
+		c.add(path+".network", "must be %q or %q, got %q", DeployerInVPC, DeployerPublic, d.Network)
+	}
+}
+
 func validateEndpoint(c *collector, path string, e *EndpointAccessSpec) {
 	if len(e.PublicCIDRs) == 0 {
 		c.add(path+".public_cidrs", "must list at least one CIDR; leave endpoint_access out for a private-only endpoint")
 	}
-	for i, s := range e.PublicCIDRs {
-		p := indexPath(path+".public_cidrs", i)
+	validatePublicCIDRs(c, path+".public_cidrs", e.PublicCIDRs)
+}
+
+// validatePublicCIDRs checks the networks a public endpoint admits.
+func validatePublicCIDRs(c *collector, path string, cidrs []string) {
+	for i, s := range cidrs {
+		p := indexPath(path, i)
 		prefix, err := netip.ParsePrefix(s)
 		switch {
 		case err != nil || !prefix.Addr().Is4():

@@ -113,6 +113,32 @@ func checkAccounts(f *Fleet) Errors {
 	return errs
 }
 
+// checkDeployRoles: one pipeline identity lives in one account, and each
+// stack's AWS provider accepts only credentials of its cluster's account, so
+// a fleet that spans accounts names, for every cluster, the role its stack
+// assumes there.
+func checkDeployRoles(f *Fleet) Errors {
+	accounts := map[string]bool{}
+	for _, c := range f.Clusters() {
+		accounts[c.AccountID] = true
+	}
+	if len(accounts) < 2 {
+		return nil
+	}
+	ids := sortedKeys(accounts)
+	var errs Errors
+	for _, r := range f.Roles {
+		for i, c := range r.Clusters {
+			if c.DeployRoleARN == "" {
+				errs = append(errs, FieldError{File: r.File, Path: indexPath("clusters", i) + ".deploy_role_arn",
+					Msg: fmt.Sprintf("is required: the fleet spans accounts %s, and one pipeline identity cannot deploy them all; name the role the stack assumes in %s (e.g. arn:aws:iam::%s:role/PlatformDeploy)",
+						strings.Join(ids, ", "), c.AccountID, c.AccountID)})
+			}
+		}
+	}
+	return errs
+}
+
 // assignAccounts lists the fleet's accounts and picks, for each account
 // without the Spot service-linked role, the cluster whose stack creates it:
 // the first cluster of the account in wave order, so the role exists before

@@ -111,6 +111,10 @@ func validateLayers(c *collector, f *File) {
 
 // validateClusterLayers checks what depends on the cluster's resolved DNS.
 func validateClusterLayers(c *collector, path string, f *File, cl *ClusterSpec) {
+	if lb := f.Network.LoadBalancerController; cl.VPC != nil && cl.VPC.ID != "" && cl.VPC.CIDR == "" && *lb.Enabled && lb.Scheme == "internet-facing" && len(cl.VPC.PublicSubnetIDs) == 0 {
+		c.add(path+".vpc.public_subnet_ids", "must list the adopted VPC's public subnets: the internet-facing load balancer (network.load_balancer_controller.scheme) is placed in them by id; "+
+			"or set the scheme to \"internal\"")
+	}
 	dns := f.DNS
 	where := "dns"
 	if cl.DNS != nil {

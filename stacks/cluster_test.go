@@ -30,15 +30,16 @@ func cluster(t testing.TB, name string) *environments.Cluster {
 
 func TestProviderIsPinnedToTheClusterAccountAndRegion(t *testing.T) {
 	t.Parallel()
-	c := cluster(t, "prod-i02-aws-us-west-2")
+	c := *cluster(t, "prod-i02-aws-us-west-2")
+	c.DeployRoleARN = ""
 	e := mockengine.New(c.Name)
-	require.NoError(t, e.Run(Cluster(c)))
+	require.NoError(t, e.Run(Cluster(&c)))
 	providers := e.ByType("pulumi:providers:aws")
 	require.Len(t, providers, 1)
 	in := providers[0].In()
 	assert.Equal(t, "us-west-2", in["region"])
 	assert.Equal(t, []any{"345678901234"}, in["allowedAccountIds"])
-	assert.NotContains(t, in, "assumeRole")
+	assert.NotContains(t, in, "assumeRole", "no deploy role: the ambient credentials")
 }
 
 func TestDeployRoleIsAssumed(t *testing.T) {
@@ -154,4 +155,32 @@ func BenchmarkSynthCluster(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestAnAdoptedVPCsSubnetsAreSelectedByID: the stack does not tag subnets
+// it does not own, so karpenter's EC2NodeClass and the ALB's
+// IngressClassParams name an adopted VPC's subnets by id; a created VPC's
+// carry the tags and are found by them.
+func TestAnAdoptedVPCsSubnetsAreSelectedByID(t *testing.T) {
+	t.Parallel()
+	c := *cluster(t, "np-i01-aws-us-east-2")
+	c.VPC = environments.VPC{ID: "vpc-0a1b2c3d4e5f60718",
+		PrivateSubnetIDs: []string{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"},
+		PublicSubnetIDs:  []string{"subnet-0c33cc33cc33cc333", "subnet-0d44dd44dd44dd444"}}
+	e := mockengine.New(c.Name)
+	require.NoError(t, e.Run(Cluster(&c)))
+	class := e.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
+	require.Len(t, class, 1)
+	spec := class[0].In()["spec"].(map[string]any)
+	assert.Equal(t, []any{map[string]any{"id": "subnet-0a11aa11aa11aa111"}, map[string]any{"id": "subnet-0b22bb22bb22bb222"}}, spec["subnetSelectorTerms"])
+	params := e.ByType("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams")
+	require.Len(t, params, 1)
+	assert.Equal(t, map[string]any{"ids": []any{"subnet-0c33cc33cc33cc333", "subnet-0d44dd44dd44dd444"}},
+		params[0].In()["spec"].(map[string]any)["subnets"], "internet-facing: the public subnets")
+
+	created := mockengine.New("np-i01-aws-us-east-2")
+	require.NoError(t, created.Run(Cluster(cluster(t, "np-i01-aws-us-east-2"))))
+	spec = created.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")[0].In()["spec"].(map[string]any)
+	assert.Equal(t, []any{map[string]any{"tags": map[string]any{"karpenter.sh/discovery": "np-i01-aws-us-east-2"}}}, spec["subnetSelectorTerms"])
+	assert.NotContains(t, created.ByType("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams")[0].In()["spec"], "subnets")
 }

@@ -51,6 +51,7 @@ func (l layerInputs) networkArgs() *network.Args {
 			IngressClass: n.LoadBalancerController.IngressClass,
 			IngressGroup: n.LoadBalancerController.IngressGroup,
 			Scheme:       n.LoadBalancerController.Scheme,
+			SubnetIDs:    adoptedSubnets(c, n.LoadBalancerController.Scheme == "internet-facing"),
 		}
 	}
 	if n.ExternalDNS.Enabled {
@@ -130,6 +131,7 @@ func (l layerInputs) operatorsArgs(net *network.Network) *operators.Args {
 			Chart:                  l.chart("karpenter"),
 			RunOn:                  c.Karpenter.RunOn,
 			FargateSubnetIDs:       l.vpc.PrivateSubnetIDs,
+			NodeSubnetIDs:          adoptedSubnets(c, false),
 			NodeSelector:           maps.Clone(c.NodeGroup.Labels),
 			AMIAlias:               c.Karpenter.AMIAlias,
 			NodeVolumeSizeGiB:      c.Karpenter.NodeVolumeSizeGiB,
@@ -177,4 +179,17 @@ func chartVersions(c *environments.Cluster) pulumi.StringMap {
 		out[name] = pulumi.String(ch.Version)
 	}
 	return out
+}
+
+// adoptedSubnets are an adopted VPC's subnets by id (public or private), for
+// what would otherwise find them by tags the stack does not put on subnets
+// it does not own; nil for a created VPC, whose subnets carry the tags.
+func adoptedSubnets(c *environments.Cluster, public bool) []string {
+	if !c.VPC.Adopted() {
+		return nil
+	}
+	if public {
+		return c.VPC.PublicSubnetIDs
+	}
+	return c.VPC.PrivateSubnetIDs
 }

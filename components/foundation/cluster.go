@@ -3,14 +3,16 @@ package foundation
 import (
 	"fmt"
 	"slices"
+	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eksplatform/eksplatform/components/internal/argcheck"
-
 	"github.com/eksplatform/eksplatform/catalog"
+	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
@@ -46,12 +48,18 @@ type ClusterArgs struct {
 	Partition string
 	AccountID string
 
-	VpcID            pulumi.StringInput
+	VpcID pulumi.StringInput
+	// PrivateSubnetIDs are the cluster's subnets: its control-plane network
+	// interfaces land there, never in public subnets.
 	PrivateSubnetIDs pulumi.StringArrayInput
-	PublicSubnetIDs  pulumi.StringArrayInput // may be nil
 	// PublicAccessCIDRs opens the public endpoint to these networks; empty
 	// keeps the endpoint private.
 	PublicAccessCIDRs []string
+	// DeployerSecurityGroupIDs and DeployerCIDRs are admitted on 443 to the
+	// cluster security group: the pipeline's runners inside the VPC or in a
+	// network connected to it (the environment's deployer, in_vpc).
+	DeployerSecurityGroupIDs []string
+	DeployerCIDRs            []string
 	// LogTypes are the enabled control-plane log types.
 	LogTypes []string
 	// KMSKeyARN encrypts Kubernetes secrets.
@@ -91,6 +99,9 @@ type Cluster struct {
 
 	// EKS is the pulumi-eks component, for dependencies.
 	EKS *eks.Cluster
+	// DeployerIngress are the security group rules that admit the
+	// deployer: in-cluster resources wait for them.
+	DeployerIngress []pulumi.Resource
 }
 
 // AccessPolicyARN is the ARN of an EKS access policy.
@@ -114,6 +125,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	errs.Check(a.KMSKeyARN != nil, "KMSKeyARN is required: secrets are always encrypted")
 	for _, t := range a.LogTypes {
 		errs.Check(slices.Contains(catalog.ControlPlaneLogTypes, t), "unknown log type %q", t)
+	}
+	for _, id := range a.DeployerSecurityGroupIDs {
+		errs.Check(strings.HasPrefix(id, "sg-"), "DeployerSecurityGroupIDs: %q is not a security group id", id)
 	}
 	keys := map[string]bool{}
 	for _, e := range a.AccessEntries {
@@ -172,13 +186,16 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		SkipDefaultNodeGroup: &skipDefault,
 		// The VPC CNI is an EKS managed addon (see Addon), not pulumi-eks's manifest.
 		UseDefaultVpcCni: &useDefaultCNI,
-		Tags:             pulumi.ToStringMap(a.Tags),
+		// Without instance roles pulumi-eks (v2.8.1, cluster.ts) creates a
+		// default node role with AmazonEKS_CNI_Policy and an EC2_LINUX access
+		// entry for it: a node identity nothing uses that could join the
+		// cluster. The management node group's role gets its entry from
+		// EKS, karpenter's from the operators layer, so none is named here.
+		InstanceRoles: iam.RoleArray{},
+		Tags:          pulumi.ToStringMap(a.Tags),
 	}
 	if public {
 		clusterArgs.PublicAccessCidrs = pulumi.ToStringArray(a.PublicAccessCIDRs)
-	}
-	if a.PublicSubnetIDs != nil {
-		clusterArgs.PublicSubnetIds = a.PublicSubnetIDs
 	}
 	if a.KubeconfigRoleARN != "" {
 		clusterArgs.ProviderCredentialOpts = eks.KubeconfigOptionsArgs{RoleArn: pulumi.String(a.KubeconfigRoleARN)}
@@ -207,6 +224,32 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", a.Partition, a.AccountID, iampolicy.IssuerHost(issuer))
 	}).(pulumi.StringOutput)
 	c.Kubeconfig = pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput)
+
+	// The deployer reaches the private endpoint through the cluster
+	// security group; each source is a rule of its own, named by it.
+	ingress := func(key, description string, args *ec2.SecurityGroupRuleArgs) error {
+		args.Type, args.Protocol = pulumi.String("ingress"), pulumi.String("tcp")
+		args.FromPort, args.ToPort = pulumi.Int(443), pulumi.Int(443)
+		args.SecurityGroupId = c.ClusterSecurityGroupID
+		args.Description = pulumi.String(description)
+		rule, err := ec2.NewSecurityGroupRule(ctx, name+"-deployer-"+key, args, pulumi.Parent(c))
+		if err != nil {
+			return err
+		}
+		c.DeployerIngress = append(c.DeployerIngress, rule)
+		return nil
+	}
+	for _, id := range a.DeployerSecurityGroupIDs {
+		if err := ingress(id, "eksplatform deployer: Kubernetes API from "+id, &ec2.SecurityGroupRuleArgs{SourceSecurityGroupId: pulumi.String(id)}); err != nil {
+			return nil, err
+		}
+	}
+	for _, cidr := range a.DeployerCIDRs {
+		key := strings.NewReplacer(".", "-", "/", "-").Replace(cidr)
+		if err := ingress(key, "eksplatform deployer: Kubernetes API from "+cidr, &ec2.SecurityGroupRuleArgs{CidrBlocks: pulumi.ToStringArray([]string{cidr})}); err != nil {
+			return nil, err
+		}
+	}
 
 	if p := a.IdentityProvider; p != nil {
 		if _, err := awseks.NewIdentityProviderConfig(ctx, name+"-"+p.Name, &awseks.IdentityProviderConfigArgs{

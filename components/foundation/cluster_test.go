@@ -184,3 +184,48 @@ func TestClusterRejectsBadArgs(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterNamesNoDefaultNodeRoleAndNoPublicSubnets: pulumi-eks v2.8.1
+// creates a default instance role (with the CNI policy) and an EC2_LINUX
+// access entry for it unless instance roles are given; the control plane's
+// network interfaces go to the subnets it is handed, so only private ones.
+func TestClusterNamesNoDefaultNodeRoleAndNoPublicSubnets(t *testing.T) {
+	t.Parallel()
+	e, _ := runCluster(t, clusterArgs(nil))
+	in := find(t, e, "eks:index:Cluster", "c").In()
+	roles, present := in["instanceRoles"]
+	require.True(t, present, "instanceRoles is sent, empty, so pulumi-eks makes no default role")
+	assert.Empty(t, roles)
+	assert.NotContains(t, in, "publicSubnetIds", "control-plane ENIs only in private subnets")
+}
+
+// TestClusterAdmitsTheDeployer: an in_vpc deployer's sources get 443 on the
+// cluster security group, one rule each, named by the source.
+func TestClusterAdmitsTheDeployer(t *testing.T) {
+	t.Parallel()
+	e, _ := runCluster(t, clusterArgs(func(a *ClusterArgs) {
+		a.DeployerSecurityGroupIDs = []string{"sg-0123456789abcdef0"}
+		a.DeployerCIDRs = []string{"10.100.0.0/22"}
+	}))
+	rules := e.ByType("aws:ec2/securityGroupRule:SecurityGroupRule")
+	require.Len(t, rules, 2)
+	byName := map[string]map[string]any{}
+	for _, r := range rules {
+		byName[r.Name] = r.In()
+	}
+	sg := byName["c-deployer-sg-0123456789abcdef0"]
+	require.NotNil(t, sg)
+	assert.Equal(t, "sg-0123456789abcdef0", sg["sourceSecurityGroupId"])
+	cidr := byName["c-deployer-10-100-0-0-22"]
+	require.NotNil(t, cidr)
+	assert.Equal(t, []any{"10.100.0.0/22"}, cidr["cidrBlocks"])
+	for _, in := range byName {
+		assert.Equal(t, "ingress", in["type"])
+		assert.Equal(t, "tcp", in["protocol"])
+		assert.Equal(t, 443.0, in["fromPort"])
+		assert.Equal(t, 443.0, in["toPort"])
+		assert.NotEmpty(t, in["securityGroupId"], "the EKS cluster security group")
+	}
+	none, _ := runCluster(t, clusterArgs(nil))
+	assert.Empty(t, none.ByType("aws:ec2/securityGroupRule:SecurityGroupRule"), "no deployer sources, no rules")
+}

@@ -28,9 +28,12 @@ type Args struct {
 
 	VpcID             pulumi.StringInput
 	PrivateSubnetIDs  pulumi.StringArrayInput
-	PublicSubnetIDs   pulumi.StringArrayInput
 	PublicAccessCIDRs []string
-	LogTypes          []string
+	// DeployerSecurityGroupIDs and DeployerCIDRs admit the deployer to the
+	// private endpoint (see ClusterArgs).
+	DeployerSecurityGroupIDs []string
+	DeployerCIDRs            []string
+	LogTypes                 []string
 	// ExistingKMSKeyARN brings a key; empty creates one.
 	ExistingKMSKeyARN string
 	AccessEntries     []AccessEntry
@@ -100,22 +103,23 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	f.Key = key
 
 	cluster, err := NewCluster(ctx, a.ClusterName, &ClusterArgs{
-		Name:              a.ClusterName,
-		Version:           a.KubernetesVersion,
-		Partition:         a.Partition,
-		AccountID:         a.AccountID,
-		VpcID:             a.VpcID,
-		PrivateSubnetIDs:  a.PrivateSubnetIDs,
-		PublicSubnetIDs:   a.PublicSubnetIDs,
-		PublicAccessCIDRs: a.PublicAccessCIDRs,
-		LogTypes:          a.LogTypes,
-		KMSKeyARN:         key.KeyARN,
-		AccessEntries:     a.AccessEntries,
-		IdentityProvider:  a.IdentityProvider,
-		Tags:              a.Tags,
-		Protect:           a.Protect,
-		AWSProvider:       a.AWSProvider,
-		KubeconfigRoleARN: a.KubeconfigRoleARN,
+		Name:                     a.ClusterName,
+		Version:                  a.KubernetesVersion,
+		Partition:                a.Partition,
+		AccountID:                a.AccountID,
+		VpcID:                    a.VpcID,
+		PrivateSubnetIDs:         a.PrivateSubnetIDs,
+		DeployerSecurityGroupIDs: a.DeployerSecurityGroupIDs,
+		DeployerCIDRs:            a.DeployerCIDRs,
+		PublicAccessCIDRs:        a.PublicAccessCIDRs,
+		LogTypes:                 a.LogTypes,
+		KMSKeyARN:                key.KeyARN,
+		AccessEntries:            a.AccessEntries,
+		IdentityProvider:         a.IdentityProvider,
+		Tags:                     a.Tags,
+		Protect:                  a.Protect,
+		AWSProvider:              a.AWSProvider,
+		KubeconfigRoleARN:        a.KubeconfigRoleARN,
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -189,7 +193,9 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		f.Addons[ad.Addon.Name] = res
 	}
 
-	f.Ready = []pulumi.Resource{group.NodeGroup}
+	// In-cluster objects wait for the nodes, the addons and the deployer's
+	// way in.
+	f.Ready = append([]pulumi.Resource{group.NodeGroup}, cluster.DeployerIngress...)
 	versions := pulumi.StringMap{}
 	names := make([]string, 0, len(f.Addons))
 	for n := range f.Addons {

@@ -38,7 +38,11 @@ type LoadBalancerControllerArgs struct {
 	IngressClass string
 	IngressGroup string
 	// Scheme is "internet-facing" or "internal".
-	Scheme     string
+	Scheme string
+	// SubnetIDs put the group's ALB in these subnets (IngressClassParams
+	// spec.subnets.ids): an adopted VPC's subnets are not the stack's to
+	// tag. Nil lets the controller discover them by kubernetes.io/role tags.
+	SubnetIDs  []string
 	Toleration kube.Taint
 	// WaitFor are what the controller's pods need (nodes, CNI, DNS).
 	WaitFor []pulumi.Resource
@@ -130,12 +134,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 		ApiVersion: pulumi.String("elbv2.k8s.aws/v1beta1"),
 		Kind:       pulumi.String("IngressClassParams"),
 		Metadata:   kube.Meta(a.IngressClass, "", nil),
-		OtherFields: kubernetes.UntypedArgs{
-			"spec": map[string]any{
-				"group":  map[string]any{"name": a.IngressGroup},
-				"scheme": a.Scheme,
-			},
-		},
+		OtherFields: kubernetes.UntypedArgs{"spec": ingressClassParamsSpec(a)},
 	}, parent, pulumi.Provider(a.KubernetesProvider), pulumi.DependsOn([]pulumi.Resource{release}))
 	if err != nil {
 		return nil, err
@@ -163,4 +162,21 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 		return nil, err
 	}
 	return c, nil
+}
+
+// ingressClassParamsSpec is the group's ALB: its group, scheme and, for an
+// adopted VPC, its subnets by id.
+func ingressClassParamsSpec(a *LoadBalancerControllerArgs) map[string]any {
+	spec := map[string]any{
+		"group":  map[string]any{"name": a.IngressGroup},
+		"scheme": a.Scheme,
+	}
+	if len(a.SubnetIDs) > 0 {
+		ids := make([]any, len(a.SubnetIDs))
+		for i, id := range a.SubnetIDs {
+			ids[i] = id
+		}
+		spec["subnets"] = map[string]any{"ids": ids}
+	}
+	return spec
 }

@@ -17,6 +17,9 @@ type LoadBalancerSettings struct {
 	IngressClass string
 	IngressGroup string
 	Scheme       string
+	// SubnetIDs are the ALB's subnets by id, for an adopted VPC whose
+	// subnets carry no kubernetes.io/role tags; nil finds them by tag.
+	SubnetIDs []string
 }
 
 // ExternalDNSSettings switch on external-dns.
@@ -88,7 +91,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 			ClusterName: a.ClusterName, Region: a.Region, Partition: a.Partition, AccountID: a.AccountID,
 			VpcID: a.VpcID, ClusterSecurityGroupID: a.ClusterSecurityGroupID, IRSA: a.IRSA,
 			KubernetesProvider: a.KubernetesProvider, Chart: s.Chart,
-			IngressClass: s.IngressClass, IngressGroup: s.IngressGroup, Scheme: s.Scheme,
+			IngressClass: s.IngressClass, IngressGroup: s.IngressGroup, Scheme: s.Scheme, SubnetIDs: s.SubnetIDs,
 			Toleration: a.Toleration, WaitFor: a.WaitFor, Tags: a.Tags,
 		}, parent)
 		if err != nil {

@@ -77,6 +77,10 @@ type KarpenterArgs struct {
 	// private subnets of the Fargate profile.
 	RunOn            string
 	FargateSubnetIDs pulumi.StringArrayInput
+	// NodeSubnetIDs select the nodes' subnets by id (an adopted VPC, whose
+	// subnets are not the stack's to tag); nil selects the private subnets
+	// by the discovery tag the VPC layer puts on them.
+	NodeSubnetIDs []string
 	// Toleration and NodeSelector put the controller on the management pool.
 	Toleration   kube.Taint
 	NodeSelector map[string]string
@@ -389,6 +393,13 @@ func karpenterValues(a *KarpenterArgs, queueName, roleARN pulumi.StringOutput) p
 
 func nodeClassSpec(a *KarpenterArgs, nodeRoleName pulumi.StringOutput) map[string]any {
 	discovery := []any{map[string]any{"tags": map[string]any{DiscoveryTag: a.ClusterName}}}
+	subnets := discovery
+	if len(a.NodeSubnetIDs) > 0 {
+		subnets = make([]any, len(a.NodeSubnetIDs))
+		for i, id := range a.NodeSubnetIDs {
+			subnets[i] = map[string]any{"id": id}
+		}
+	}
 	device := "/dev/xvda"
 	if strings.HasPrefix(a.AMIAlias, "bottlerocket@") {
 		device = "/dev/xvdb"
@@ -400,7 +411,7 @@ func nodeClassSpec(a *KarpenterArgs, nodeRoleName pulumi.StringOutput) map[strin
 	return map[string]any{
 		"role":                       nodeRoleName,
 		"amiSelectorTerms":           []any{map[string]any{"alias": a.AMIAlias}},
-		"subnetSelectorTerms":        discovery,
+		"subnetSelectorTerms":        subnets,
 		"securityGroupSelectorTerms": discovery,
 		"metadataOptions": map[string]any{
 			"httpEndpoint":            "enabled",

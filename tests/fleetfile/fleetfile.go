@@ -27,7 +27,8 @@ type Role struct {
 	ClusterPrefix string
 	// Extra are more top-level JSON fields, e.g. `"rollout": {"canary": 1}`.
 	// Without a "cluster_admin" of its own the role gets one trusting
-	// arn:aws:iam::123456789012:role/PlatformAdmin.
+	// arn:aws:iam::123456789012:role/PlatformAdmin; without a "deployer",
+	// an in_vpc one.
 	Extra string
 }
 
@@ -55,6 +56,9 @@ func Write(t testing.TB, roles ...Role) string {
 		}
 		if !strings.Contains(r.Extra, `"cluster_admin"`) {
 			extra += `"cluster_admin": {"trusted_principals": ["arn:aws:iam::123456789012:role/PlatformAdmin"]},`
+		}
+		if !strings.Contains(r.Extra, `"deployer"`) {
+			extra += `"deployer": {"network": "in_vpc"},`
 		}
 		doc := fmt.Sprintf(`{"role": %q, "wave": %d, "eks_version": %q, %s "clusters": [%s]}`, r.Name, r.Wave, r.Version, extra, strings.Join(clusters, ","))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, r.Name+".json"), []byte(doc), 0o600))
