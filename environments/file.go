@@ -69,12 +69,12 @@ type ClusterSpec struct {
 	DeployRoleARN string `json:"deploy_role_arn,omitempty"`
 	// KMSKeyARN brings an existing key for secrets encryption instead of
 	// creating one. It must live in the cluster's account and region.
-	KMSKeyARN           string              `json:"kms_key_arn,omitempty"`
-	EndpointAccess      *EndpointAccessSpec `json:"endpoint_access,omitempty"`
+	KMSKeyARN      string              `json:"kms_key_arn,omitempty"`
+	EndpointAccess *EndpointAccessSpec `json:"endpoint_access,omitempty"`
 	// Deployer replaces the role's deployer for this cluster.
-	Deployer            *DeployerSpec       `json:"deployer,omitempty"`
-	ManagementNodeGroup *ScalingSpec        `json:"management_node_group,omitempty"`
-	Tags                map[string]string   `json:"tags,omitempty"`
+	Deployer            *DeployerSpec     `json:"deployer,omitempty"`
+	ManagementNodeGroup *ScalingSpec      `json:"management_node_group,omitempty"`
+	Tags                map[string]string `json:"tags,omitempty"`
 	// DNS replaces the role's zones and domains for this cluster.
 	DNS *DNSSpec `json:"dns,omitempty"`
 	// ClusterAdmin replaces the role's cluster_admin for this cluster.

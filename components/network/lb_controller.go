@@ -131,9 +131,9 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 
 	// IngressClassParams is a CRD of the chart, so it waits for the release.
 	params, err := apiextensions.NewCustomResource(ctx, name+"-"+a.IngressClass, &apiextensions.CustomResourceArgs{
-		ApiVersion: pulumi.String("elbv2.k8s.aws/v1beta1"),
-		Kind:       pulumi.String("IngressClassParams"),
-		Metadata:   kube.Meta(a.IngressClass, "", nil),
+		ApiVersion:  pulumi.String("elbv2.k8s.aws/v1beta1"),
+		Kind:        pulumi.String("IngressClassParams"),
+		Metadata:    kube.Meta(a.IngressClass, "", nil),
 		OtherFields: kubernetes.UntypedArgs{"spec": ingressClassParamsSpec(a)},
 	}, parent, pulumi.Provider(a.KubernetesProvider), pulumi.DependsOn([]pulumi.Resource{release}))
 	if err != nil {
