@@ -33,7 +33,9 @@ type RoleArgs struct {
 // NewRole creates the role and its inline policy; the returned role is ready
 // once the policy is attached.
 func NewRole(ctx *pulumi.Context, name string, a RoleArgs, opts ...pulumi.ResourceOption) (*iam.Role, error) {
-	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+	// IAM role names hold 64 characters; a long cluster name and a long
+	// component name together may not (see iampolicy.FitName).
+	role, err := iam.NewRole(ctx, iampolicy.FitName(name, 64), &iam.RoleArgs{
 		Description:      pulumi.String(a.Description),
 		AssumeRolePolicy: iampolicy.IRSATrust(a.Cluster.OIDCProviderARN, a.Cluster.OIDCIssuerURL, a.ServiceAccounts...),
 		InlinePolicies: iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{

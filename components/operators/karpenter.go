@@ -2,6 +2,8 @@ package operators
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -52,13 +54,25 @@ type NodePool struct {
 	Weight int
 }
 
+// InterruptionRule is one EventBridge rule feeding the interruption queue.
+type InterruptionRule struct {
+	Source, DetailType string
+	// Was is the rule's key before the keys were shortened (resource names
+	// are autonamed from the key: an EventBridge rule name holds 64
+	// characters, and a 32-character cluster name left too few); it keeps
+	// existing rules through an alias.
+	Was string
+}
+
 // InterruptionRules are the EventBridge rules that feed the interruption
 // queue, by stable key: the events after which karpenter drains a node early.
-var InterruptionRules = map[string]struct{ Source, DetailType string }{
-	"health-scheduled-change": {"aws.health", "AWS Health Event"},
-	"spot-interruption":       {"aws.ec2", "EC2 Spot Instance Interruption Warning"},
-	"rebalance":               {"aws.ec2", "EC2 Instance Rebalance Recommendation"},
-	"instance-state-change":   {"aws.ec2", "EC2 Instance State-change Notification"},
+var InterruptionRules = map[string]InterruptionRule{
+	"health":    {"aws.health", "AWS Health Event", "health-scheduled-change"},
+	"spot":      {"aws.ec2", "EC2 Spot Instance Interruption Warning", "spot-interruption"},
+	"rebalance": {"aws.ec2", "EC2 Instance Rebalance Recommendation", "rebalance"},
+	"state":     {"aws.ec2", "EC2 Instance State-change Notification", "instance-state-change"},
+	// Capacity reservations that end: karpenter drains their nodes first.
+	"capacity": {"aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning", ""},
 }
 
 // KarpenterArgs configures karpenter.
@@ -266,14 +280,18 @@ func (k *Karpenter) interruptionQueue(ctx *pulumi.Context, name string, a *Karpe
 	}, parent); err != nil {
 		return nil, err
 	}
-	for _, key := range sortedRuleKeys() {
+	for _, key := range slices.Sorted(maps.Keys(InterruptionRules)) {
 		r := InterruptionRules[key]
 		pattern := fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, r.Source, r.DetailType)
+		var was []pulumi.ResourceOption
+		if r.Was != "" && r.Was != key {
+			was = append(was, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(name + "-" + r.Was)}}))
+		}
 		rule, err := cloudwatch.NewEventRule(ctx, name+"-"+key, &cloudwatch.EventRuleArgs{
 			Description:  pulumi.Sprintf("%s for karpenter of %s", r.DetailType, a.ClusterName),
 			EventPattern: pulumi.String(pattern),
 			Tags:         pulumi.ToStringMap(a.Tags),
-		}, parent)
+		}, append([]pulumi.ResourceOption{parent}, was...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -281,15 +299,11 @@ func (k *Karpenter) interruptionQueue(ctx *pulumi.Context, name string, a *Karpe
 			Rule:     rule.Name,
 			Arn:      queue.Arn,
 			TargetId: pulumi.String("karpenter-interruption-queue"),
-		}, parent); err != nil {
+		}, append([]pulumi.ResourceOption{parent}, was...)...); err != nil {
 			return nil, err
 		}
 	}
 	return queue, nil
-}
-
-func sortedRuleKeys() []string {
-	return []string{"health-scheduled-change", "instance-state-change", "rebalance", "spot-interruption"}
 }
 
 // nodeRole is the role of the nodes karpenter launches and the access entry

@@ -6,6 +6,17 @@ import (
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
+// KarpenterOmittedActions are the AWS calls karpenter's SDK interfaces
+// (pkg/aws/sdk.go) declare that this policy does not grant, and why. A test
+// compares the policy with the interfaces of the pinned version.
+var KarpenterOmittedActions = map[string]string{
+	"ec2:RebootInstances":                "node repair's reboot, behind a feature gate the platform leaves off",
+	"arc-zonal-shift:GetManagedResource": "zonal shift support, behind a feature gate the platform leaves off",
+	"sqs:SendMessage":                    "karpenter only receives from its interruption queue; EventBridge sends (the queue policy)",
+	"iam:GetRole":                        "declared by the SDK interface, called by no production code path of the pinned release",
+	"timestream:WriteRecords":            "karpenter's own test harness",
+}
+
 // KarpenterControllerPolicy is the controller policy karpenter documents for
 // v1, scoped to one cluster: instances, launch templates and instance
 // profiles are only created, tagged and deleted with this cluster's tags; the
@@ -78,8 +89,9 @@ func KarpenterControllerPolicy(partition, region, account, cluster, queueARN, no
 			Sid: "AllowRegionalReadActions", Effect: "Allow", Resource: "*",
 			Action: []string{
 				"ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
-				"ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates",
-				"ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets",
+				"ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
+				"ec2:DescribeLaunchTemplates", "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups",
+				"ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets",
 			},
 			Condition: map[string]map[string]any{"StringEquals": {"aws:RequestedRegion": region}},
 		},
@@ -138,7 +150,10 @@ func KarpenterControllerPolicy(partition, region, account, cluster, queueARN, no
 			},
 		},
 		iampolicy.Statement{
-			Sid: "AllowInstanceProfileReadActions", Effect: "Allow", Action: "iam:GetInstanceProfile",
+			// ListInstanceProfiles: the instance-profile garbage collection and
+			// the EC2NodeClass finalizer list them; without it deleting a node
+			// class never finishes and destroy hangs.
+			Sid: "AllowInstanceProfileReadActions", Effect: "Allow", Action: []string{"iam:GetInstanceProfile", "iam:ListInstanceProfiles"},
 			Resource: fmt.Sprintf("arn:%s:iam::%s:instance-profile/*", partition, account),
 		},
 		iampolicy.Statement{

@@ -86,13 +86,15 @@ func TestKarpenterInterruptionQueueAndRules(t *testing.T) {
 	assert.Equal(t, "sqs:SendMessage", qp[0].Action)
 	assert.Equal(t, q.Out()["arn"], qp[0].Resource)
 
+	// The five rules of karpenter's getting-started template.
 	want := map[string][2]string{
-		"health-scheduled-change": {"aws.health", "AWS Health Event"},
-		"spot-interruption":       {"aws.ec2", "EC2 Spot Instance Interruption Warning"},
-		"rebalance":               {"aws.ec2", "EC2 Instance Rebalance Recommendation"},
-		"instance-state-change":   {"aws.ec2", "EC2 Instance State-change Notification"},
+		"health":    {"aws.health", "AWS Health Event"},
+		"spot":      {"aws.ec2", "EC2 Spot Instance Interruption Warning"},
+		"rebalance": {"aws.ec2", "EC2 Instance Rebalance Recommendation"},
+		"state":     {"aws.ec2", "EC2 Instance State-change Notification"},
+		"capacity":  {"aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"},
 	}
-	require.Len(t, e.ByType("aws:cloudwatch/eventRule:EventRule"), 4)
+	require.Len(t, e.ByType("aws:cloudwatch/eventRule:EventRule"), 5)
 	for key, w := range want {
 		rule := e.Must(t, "aws:cloudwatch/eventRule:EventRule", k+"-"+key)
 		var pattern map[string][]string

@@ -127,7 +127,7 @@ func checkLayers(t *testing.T, s synthesized) {
 	assert.Equal(t, map[string]string{"arm": "arm64", "amd": "amd64"}, arches, "two node pools, arm and amd")
 	q := s.one(t, "aws:sqs/queue:Queue")
 	assert.Equal(t, true, q.In()["sqsManagedSseEnabled"])
-	assert.Len(t, s.e.ByType("aws:cloudwatch/eventRule:EventRule"), 4)
+	assert.Len(t, s.e.ByType("aws:cloudwatch/eventRule:EventRule"), 5)
 }
 
 func privateSubnets(s synthesized) []string {
