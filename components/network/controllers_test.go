@@ -62,12 +62,26 @@ func TestLoadBalancerController(t *testing.T) {
 	assert.Equal(t, "system:serviceaccount:kube-system:aws-load-balancer-controller", mockengine.IRSASubjects(t, role, testIssuer))
 
 	policy := mockengine.InlinePolicy(t, role)
+	grantedOn := map[string][]string{}
+	for _, st := range policy {
+		for _, a := range mockengine.Strings(st.Action) {
+			grantedOn[a] = append(grantedOn[a], mockengine.Strings(st.Resource)...)
+		}
+	}
+	// ModifyListenerAttributes acts on listeners; SetWebAcl supports no
+	// resource type, so only "*" grants it.
+	for _, res := range grantedOn["elasticloadbalancing:ModifyListenerAttributes"] {
+		assert.Regexp(t, `:listener/(app|net)/\*/\*/\*$`, res)
+	}
+	assert.NotEmpty(t, grantedOn["elasticloadbalancing:ModifyListenerAttributes"])
+	assert.Equal(t, []string{"*"}, grantedOn["elasticloadbalancing:SetWebAcl"])
 	for _, st := range policy {
 		for _, res := range mockengine.Strings(st.Resource) {
 			if res == "*" {
 				for _, action := range mockengine.Strings(st.Action) {
 					writes := !strings.Contains(action, ":Describe") && !strings.Contains(action, ":Get") && !strings.Contains(action, ":List")
-					unscopable := strings.HasPrefix(action, "waf") || strings.HasPrefix(action, "shield:") || strings.HasPrefix(action, "cognito-idp:") || strings.HasPrefix(action, "acm:") || strings.HasPrefix(action, "iam:")
+					unscopable := strings.HasPrefix(action, "waf") || strings.HasPrefix(action, "shield:") || strings.HasPrefix(action, "cognito-idp:") || strings.HasPrefix(action, "acm:") || strings.HasPrefix(action, "iam:") ||
+						action == "elasticloadbalancing:SetWebAcl"
 					assert.False(t, writes && !unscopable && st.Condition == nil, "%s: %s on * without a condition", st.Sid, action)
 				}
 			}

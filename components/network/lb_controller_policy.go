@@ -77,6 +77,8 @@ func LoadBalancerControllerPolicy(s LBPolicyScope) string {
 				"waf-regional:GetWebACL", "waf-regional:GetWebACLForResource", "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL",
 				"wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
 				"shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection",
+				// SetWebAcl supports no resource type: only "*" grants it.
+				"elasticloadbalancing:SetWebAcl",
 			},
 		},
 		iampolicy.Statement{
@@ -126,9 +128,16 @@ func LoadBalancerControllerPolicy(s LBPolicyScope) string {
 				"elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
 				"elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup",
 				"elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup",
-				"elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:ModifyCapacityReservation",
+				"elasticloadbalancing:ModifyCapacityReservation",
 				"elasticloadbalancing:ModifyIpPools",
 			},
+		},
+		iampolicy.Statement{
+			// ModifyListenerAttributes acts on listeners, not on load
+			// balancers: granted on listener ARNs, of this cluster's ALBs
+			// and NLBs only (the controller tags its listeners).
+			Sid: "ModifyOwnListeners", Effect: "Allow", Action: "elasticloadbalancing:ModifyListenerAttributes",
+			Resource: []string{arn("listener/net/*/*/*"), arn("listener/app/*/*/*")}, Condition: ownedResource,
 		},
 		iampolicy.Statement{
 			Sid: "TagOnCreate", Effect: "Allow", Action: "elasticloadbalancing:AddTags", Resource: lbAndTargetGroups,
@@ -143,7 +152,7 @@ func LoadBalancerControllerPolicy(s LBPolicyScope) string {
 		},
 		iampolicy.Statement{
 			Sid: "ListenerSettings", Effect: "Allow", Resource: append(append([]string(nil), loadBalancers...), listenersAndRules...),
-			Action: []string{"elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyListener",
+			Action: []string{"elasticloadbalancing:ModifyListener",
 				"elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
 				"elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities"},
 		},

@@ -18,6 +18,8 @@ var unscopableOnStar = map[string]bool{
 	"waf-regional:AssociateWebACL": true, "waf-regional:DisassociateWebACL": true,
 	"wafv2:AssociateWebACL": true, "wafv2:DisassociateWebACL": true,
 	"shield:CreateProtection": true, "shield:DeleteProtection": true,
+	// No resource type: AWS's reference lists none for it.
+	"elasticloadbalancing:SetWebAcl": true,
 }
 
 func readOnly(action string) bool {

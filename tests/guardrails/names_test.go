@@ -17,17 +17,17 @@ import (
 // provider refuses past the limit): EventBridge rule 64, IAM role 64, IAM
 // policy 128, instance profile 128, SQS queue 80 (AWS API references).
 var nameLimits = map[string]int{
-	"aws:cloudwatch/eventRule:EventRule":       64,
-	"aws:iam/role:Role":                        64,
-	"aws:iam/policy:Policy":                    128,
-	"aws:iam/instanceProfile:InstanceProfile":  128,
-	"aws:sqs/queue:Queue":                      80,
-	"aws:cloudwatch/eventTarget:EventTarget":   64,
-	"aws:efs/accessPoint:AccessPoint":          256,
-	"aws:eks/fargateProfile:FargateProfile":    100,
-	"aws:backup/plan:Plan":                     50,
-	"aws:backup/vault:Vault":                   50,
-	"aws:backup/selection:Selection":           50,
+	"aws:cloudwatch/eventRule:EventRule":      64,
+	"aws:iam/role:Role":                       64,
+	"aws:iam/policy:Policy":                   128,
+	"aws:iam/instanceProfile:InstanceProfile": 128,
+	"aws:sqs/queue:Queue":                     80,
+	"aws:cloudwatch/eventTarget:EventTarget":  64,
+	"aws:efs/accessPoint:AccessPoint":         256,
+	"aws:eks/fargateProfile:FargateProfile":   100,
+	"aws:backup/plan:Plan":                    50,
+	"aws:backup/vault:Vault":                  50,
+	"aws:backup/selection:Selection":          50,
 }
 
 // TestNamesFitAWSLimitsAtTheLongestClusterName: the loader allows cluster
