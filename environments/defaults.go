@@ -25,6 +25,9 @@ const (
 	DefaultOIDCPrefix    = "oidc:"
 	DefaultNATGateways   = NATOnePerAZ
 	DefaultFlowLogDays   = 90
+	// DefaultControlPlaneLogDays keeps the control-plane logs (the audit log
+	// among them) a quarter.
+	DefaultControlPlaneLogDays = 90
 
 	DefaultIngressClass        = "alb"
 	DefaultIngressGroup        = "platform"
@@ -133,6 +136,10 @@ func applyDefaults(cat *catalog.Catalog, f *File) {
 			f.Addons[name] = VersionLatest
 		}
 	}
+	if f.ControlPlaneLogging == nil {
+		f.ControlPlaneLogging = &LoggingSpec{}
+	}
+	defaultInt(&f.ControlPlaneLogging.RetentionDays, DefaultControlPlaneLogDays)
 	applyLayerDefaults(f)
 	defaultString(&f.Support, SupportStandard)
 	if f.Rollout == nil {

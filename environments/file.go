@@ -149,7 +149,10 @@ type DeployerSpec struct {
 // way to lose one: the default is all of api, audit, authenticator,
 // controllerManager and scheduler.
 type LoggingSpec struct {
-	Disabled []string `json:"disabled"`
+	Disabled []string `json:"disabled,omitempty"`
+	// RetentionDays keeps the control-plane log group
+	// (/aws/eks/<cluster>/cluster) this long; default 90.
+	RetentionDays *int `json:"retention_days,omitempty"`
 }
 
 // ScalingSpec is the part of the management node group a cluster may override.

@@ -96,10 +96,12 @@ type Cluster struct {
 	// Deployer is how the pipeline reaches the API server.
 	Deployer Deployer
 	// LogTypes are the enabled control-plane log types, in canonical order.
-	LogTypes      []string
-	NodeGroup     NodeGroup
-	Addons        []Addon // sorted by name
-	AccessEntries []AccessEntry
+	LogTypes []string
+	// LogRetentionDays keeps the control-plane log group this long.
+	LogRetentionDays int
+	NodeGroup        NodeGroup
+	Addons           []Addon // sorted by name
+	AccessEntries    []AccessEntry
 	// AdminTeamClaim is the OIDC group bound to cluster-admin ("" for none).
 	AdminTeamClaim string
 	OIDC           *OIDCProvider

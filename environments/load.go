@@ -282,6 +282,7 @@ func resolve(cat *catalog.Catalog, path string, f *File) *Role {
 			PublicAccessCIDRs: cidrs,
 			Deployer:          deployer,
 			LogTypes:          slices.Clone(logTypes),
+			LogRetentionDays:  *f.ControlPlaneLogging.RetentionDays,
 			NodeGroup:         group,
 			Addons:            slices.Clone(addons),
 			AccessEntries:     slices.Clone(entries),

@@ -387,6 +387,9 @@ func validateLogging(c *collector, path string, l *LoggingSpec) {
 		}
 		seen[t] = true
 	}
+	if l.RetentionDays != nil && !slices.Contains(catalog.LogRetentionDays, *l.RetentionDays) {
+		c.add(path+".retention_days", "must be a CloudWatch Logs retention (%s), got %d", joinInts(catalog.LogRetentionDays), *l.RetentionDays)
+	}
 }
 
 func validateNodeGroup(c *collector, path string, ng *NodeGroupSpec, eksVersion string) {

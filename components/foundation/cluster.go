@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -62,6 +63,12 @@ type ClusterArgs struct {
 	DeployerCIDRs            []string
 	// LogTypes are the enabled control-plane log types.
 	LogTypes []string
+	// LogRetentionDays keeps the control-plane log group, which the stack
+	// creates before the cluster (EKS would create it with no retention and
+	// no key); LogKMSKeyARN encrypts it, nil to leave it unencrypted (a
+	// brought key whose policy the platform does not control).
+	LogRetentionDays int
+	LogKMSKeyARN     pulumi.StringInput
 	// KMSKeyARN encrypts Kubernetes secrets.
 	KMSKeyARN        pulumi.StringInput
 	AccessEntries    []AccessEntry
@@ -104,6 +111,9 @@ type Cluster struct {
 	DeployerIngress []pulumi.Resource
 }
 
+// ControlPlaneLogGroup is the log group EKS writes a cluster's control-plane logs to.
+func ControlPlaneLogGroup(cluster string) string { return "/aws/eks/" + cluster + "/cluster" }
+
 // AccessPolicyARN is the ARN of an EKS access policy.
 func AccessPolicyARN(partition, policy string) string {
 	return fmt.Sprintf("arn:%s:eks::aws:cluster-access-policy/%s", partition, policy)
@@ -129,6 +139,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	for _, id := range a.DeployerSecurityGroupIDs {
 		errs.Check(strings.HasPrefix(id, "sg-"), "DeployerSecurityGroupIDs: %q is not a security group id", id)
 	}
+	errs.Check(slices.Contains(catalog.LogRetentionDays, a.LogRetentionDays), "LogRetentionDays must be a CloudWatch Logs retention, got %d", a.LogRetentionDays)
 	keys := map[string]bool{}
 	for _, e := range a.AccessEntries {
 		errs.Check(e.Key != "" && !keys[e.Key], "access entry keys must be unique and non-empty, got %q", e.Key)
@@ -200,7 +211,22 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if a.KubeconfigRoleARN != "" {
 		clusterArgs.ProviderCredentialOpts = eks.KubeconfigOptionsArgs{RoleArn: pulumi.String(a.KubeconfigRoleARN)}
 	}
-	eksOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Protect(a.Protect)}
+	// The control-plane logs (the audit log among them) go to this group;
+	// it exists before the cluster, so EKS writes to it instead of creating
+	// one of its own.
+	logGroupArgs := &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(ControlPlaneLogGroup(a.Name)),
+		RetentionInDays: pulumi.Int(a.LogRetentionDays),
+		Tags:            pulumi.ToStringMap(a.Tags),
+	}
+	if a.LogKMSKeyARN != nil {
+		logGroupArgs.KmsKeyId = a.LogKMSKeyARN
+	}
+	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane-logs", logGroupArgs, pulumi.Parent(c), pulumi.Protect(a.Protect))
+	if err != nil {
+		return nil, err
+	}
+	eksOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Protect(a.Protect), pulumi.DependsOn([]pulumi.Resource{logGroup})}
 	if a.AWSProvider != nil {
 		eksOpts = append(eksOpts, pulumi.Providers(a.AWSProvider))
 	}

@@ -23,6 +23,8 @@ func clusterArgs(mod func(*ClusterArgs)) *ClusterArgs {
 		VpcID:            pulumi.String("vpc-0a1b2c3d4e5f60718"),
 		PrivateSubnetIDs: pulumi.ToStringArray([]string{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}),
 		LogTypes:         catalog.ControlPlaneLogTypes,
+		LogRetentionDays: 90,
+		LogKMSKeyARN:     pulumi.String(testKeyARN),
 		KMSKeyARN:        pulumi.String(testKeyARN),
 		AccessEntries: []AccessEntry{
 			{Key: "platformadmin", PrincipalARN: "arn:aws:iam::111122223333:role/PlatformAdmin", Policy: "AmazonEKSClusterAdminPolicy"},
@@ -228,4 +230,24 @@ func TestClusterAdmitsTheDeployer(t *testing.T) {
 	}
 	none, _ := runCluster(t, clusterArgs(nil))
 	assert.Empty(t, none.ByType("aws:ec2/securityGroupRule:SecurityGroupRule"), "no deployer sources, no rules")
+}
+
+// TestClusterOwnsItsControlPlaneLogGroup: EKS would create
+// /aws/eks/<cluster>/cluster itself, kept forever and unencrypted; the stack
+// creates it first, with the file's retention and the cluster's key, and
+// protects it like the cluster.
+func TestClusterOwnsItsControlPlaneLogGroup(t *testing.T) {
+	t.Parallel()
+	e, _ := runCluster(t, clusterArgs(nil))
+	group := find(t, e, "aws:cloudwatch/logGroup:LogGroup", "c-control-plane-logs")
+	in := group.In()
+	assert.Equal(t, "/aws/eks/"+testCluster+"/cluster", in["name"])
+	assert.Equal(t, 90.0, in["retentionInDays"])
+	assert.Equal(t, testKeyARN, in["kmsKeyId"])
+	assert.True(t, group.Protect)
+	assert.Contains(t, find(t, e, "eks:index:Cluster", "c").DependsOn, group.URN, "the group exists before EKS writes to it")
+
+	brought, _ := runCluster(t, clusterArgs(func(a *ClusterArgs) { a.LogKMSKeyARN, a.Protect = nil, false }))
+	in = find(t, brought, "aws:cloudwatch/logGroup:LogGroup", "c-control-plane-logs").In()
+	assert.NotContains(t, in, "kmsKeyId", "a brought key's policy may not admit CloudWatch Logs")
 }

@@ -34,6 +34,8 @@ type Args struct {
 	DeployerSecurityGroupIDs []string
 	DeployerCIDRs            []string
 	LogTypes                 []string
+	// LogRetentionDays keeps the control-plane log group (see ClusterArgs).
+	LogRetentionDays int
 	// ExistingKMSKeyARN brings a key; empty creates one.
 	ExistingKMSKeyARN string
 	AccessEntries     []AccessEntry
@@ -93,6 +95,9 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 
 	key, err := NewSecretsKey(ctx, a.ClusterName+"-secrets", &SecretsKeyArgs{
 		ClusterName:    a.ClusterName,
+		Partition:      a.Partition,
+		Region:         a.Region,
+		AccountID:      a.AccountID,
 		ExistingKeyARN: a.ExistingKMSKeyARN,
 		Protect:        a.Protect,
 		Tags:           a.Tags,
@@ -113,6 +118,8 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		DeployerCIDRs:            a.DeployerCIDRs,
 		PublicAccessCIDRs:        a.PublicAccessCIDRs,
 		LogTypes:                 a.LogTypes,
+		LogRetentionDays:         a.LogRetentionDays,
+		LogKMSKeyARN:             logKey(key),
 		KMSKeyARN:                key.KeyARN,
 		AccessEntries:            a.AccessEntries,
 		IdentityProvider:         a.IdentityProvider,
@@ -218,4 +225,13 @@ func NewFoundation(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		return nil, err
 	}
 	return f, nil
+}
+
+// logKey encrypts the control-plane logs with the created key, whose policy
+// lets CloudWatch Logs use it; a brought key's policy may not.
+func logKey(k *SecretsKey) pulumi.StringInput {
+	if !k.Created {
+		return nil
+	}
+	return k.KeyARN
 }

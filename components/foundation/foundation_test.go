@@ -24,6 +24,7 @@ func foundationArgs() *Args {
 		VpcID:                  pulumi.String("vpc-0a1b2c3d4e5f60718"),
 		PrivateSubnetIDs:       pulumi.ToStringArray([]string{"subnet-0a11aa11aa11aa111", "subnet-0b22bb22bb22bb222"}),
 		LogTypes:               catalog.ControlPlaneLogTypes,
+		LogRetentionDays:       90,
 		NodeGroup: NodeGroupSettings{
 			InstanceTypes: []string{"m7g.large"}, MinSize: 1, DesiredSize: 2, MaxSize: 3,
 			AMIType: "AL2023_ARM_64_STANDARD", ReleaseVersion: ReleaseLatest, DiskSizeGiB: 50,

@@ -152,7 +152,7 @@ func TestNodeGroupReleaseVersion(t *testing.T) {
 func TestNodeGroupWaitsFor(t *testing.T) {
 	t.Parallel()
 	e := run(t, func(ctx *pulumi.Context, p *aws.Provider) error {
-		before, err := NewSecretsKey(ctx, "before", &SecretsKeyArgs{ClusterName: testCluster}, pulumi.Providers(p))
+		before, err := NewSecretsKey(ctx, "before", &SecretsKeyArgs{ClusterName: testCluster, Partition: "aws", Region: "eu-west-1", AccountID: testAccount}, pulumi.Providers(p))
 		if err != nil {
 			return err
 		}

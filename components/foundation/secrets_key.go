@@ -7,12 +7,17 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
+	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
 // SecretsKeyArgs configures the KMS key that encrypts Kubernetes secrets.
 type SecretsKeyArgs struct {
 	// ClusterName names the key's alias (alias/eksplatform/<cluster>).
 	ClusterName string
+	// Partition, Region and AccountID scope the created key's policy.
+	Partition string
+	Region    string
+	AccountID string
 	// ExistingKeyARN brings a key instead of creating one; nothing is created then.
 	ExistingKeyARN string
 	// DeletionWindowDays is how long a deleted key can still be recovered: 7 to 30, default 30.
@@ -45,6 +50,7 @@ func NewSecretsKey(ctx *pulumi.Context, name string, args *SecretsKeyArgs, opts 
 	}
 	var errs argcheck.Errors
 	errs.Check(a.ClusterName != "", "ClusterName is required")
+	errs.Check(a.ExistingKeyARN != "" || (a.Partition != "" && a.Region != "" && a.AccountID != ""), "Partition, Region and AccountID are required for a created key's policy")
 	errs.Check(a.DeletionWindowDays >= 7 && a.DeletionWindowDays <= 30, "DeletionWindowDays must be 7 to 30, got %d", a.DeletionWindowDays)
 	if err := errs.Err("SecretsKey", name); err != nil {
 		return nil, err
@@ -63,6 +69,7 @@ func NewSecretsKey(ctx *pulumi.Context, name string, args *SecretsKeyArgs, opts 
 			CustomerMasterKeySpec: pulumi.String("SYMMETRIC_DEFAULT"),
 			EnableKeyRotation:     pulumi.Bool(true),
 			DeletionWindowInDays:  pulumi.Int(a.DeletionWindowDays),
+			Policy:                pulumi.String(SecretsKeyPolicy(a.Partition, a.Region, a.AccountID, a.ClusterName)),
 			Tags:                  pulumi.ToStringMap(a.Tags),
 		}, pulumi.Parent(k), pulumi.Protect(a.Protect))
 		if err != nil {
@@ -82,4 +89,54 @@ func NewSecretsKey(ctx *pulumi.Context, name string, args *SecretsKeyArgs, opts 
 		return nil, err
 	}
 	return k, nil
+}
+
+// keyAdministration are the key policy's administrative actions: the account
+// manages the key through IAM, but uses it only through the services below.
+var keyAdministration = []string{
+	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+	"kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+	"kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags", "kms:PutKeyPolicy",
+	"kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+	"kms:UpdateAlias", "kms:UpdateKeyDescription",
+}
+
+// SecretsKeyPolicy is the created key's policy. Without one the key has the
+// default policy: every principal of the account that IAM lets use KMS can
+// decrypt with it. Here the account administers the key through IAM, and
+// uses it only through the three services that encrypt with it: EKS
+// (secrets envelope encryption, through the cluster role, which the eks
+// provider creates), EFS (the file system) and CloudWatch Logs (the
+// control-plane log group of this cluster), each bound to this account and
+// region. One key rather than a key per use: EFS already uses it, and a new
+// key for an existing file system replaces the file system.
+func SecretsKeyPolicy(partition, region, account, cluster string) string {
+	root := map[string]any{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", partition, account)}
+	via := func(service string) map[string]map[string]any {
+		return map[string]map[string]any{"StringEquals": {
+			"kms:ViaService":    fmt.Sprintf("%s.%s.amazonaws.com", service, region),
+			"kms:CallerAccount": account,
+		}}
+	}
+	return iampolicy.New(
+		iampolicy.Statement{Sid: "KeyAdministration", Effect: "Allow", Principal: root, Action: keyAdministration, Resource: "*"},
+		iampolicy.Statement{
+			Sid: "EKSSecretsEncryption", Effect: "Allow", Principal: root, Resource: "*",
+			Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:ListGrants", "kms:GenerateDataKey*"},
+			Condition: via("eks"),
+		},
+		iampolicy.Statement{
+			Sid: "EFSEncryption", Effect: "Allow", Principal: root, Resource: "*",
+			Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"},
+			Condition: via("elasticfilesystem"),
+		},
+		iampolicy.Statement{
+			Sid: "ControlPlaneLogs", Effect: "Allow", Resource: "*",
+			Principal: map[string]any{"Service": fmt.Sprintf("logs.%s.amazonaws.com", region)},
+			Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+			Condition: map[string]map[string]any{"ArnLike": {
+				"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws/eks/%s/*", partition, region, account, cluster),
+			}},
+		},
+	).JSON()
 }

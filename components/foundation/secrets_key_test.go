@@ -15,7 +15,7 @@ func TestSecretsKeyCreatesRotatedProtectedKey(t *testing.T) {
 	t.Parallel()
 	var arn string
 	e := run(t, func(ctx *pulumi.Context, p *aws.Provider) error {
-		k, err := NewSecretsKey(ctx, "k", &SecretsKeyArgs{ClusterName: testCluster, Protect: true}, pulumi.Providers(p))
+		k, err := NewSecretsKey(ctx, "k", &SecretsKeyArgs{ClusterName: testCluster, Partition: "aws", Region: "eu-west-1", AccountID: testAccount, Protect: true}, pulumi.Providers(p))
 		if err != nil {
 			return err
 		}
@@ -29,6 +29,30 @@ func TestSecretsKeyCreatesRotatedProtectedKey(t *testing.T) {
 	assert.Equal(t, 30.0, in["deletionWindowInDays"])
 	assert.Equal(t, "SYMMETRIC_DEFAULT", in["customerMasterKeySpec"])
 	assert.True(t, key.Protect, "the key that encrypts secrets is protected")
+
+	// An explicit policy: the account administers the key, and uses it only
+	// through EKS, EFS and the cluster's log groups, in this region.
+	policy := mockengine.Statements(t, in["policy"].(string))
+	bySid := map[string]mockengine.Statement{}
+	for _, st := range policy {
+		bySid[st.Sid] = st
+	}
+	require.Len(t, bySid, 4)
+	root := map[string]any{"AWS": "arn:aws:iam::111122223333:root"}
+	admin := bySid["KeyAdministration"]
+	assert.Equal(t, root, admin.Principal)
+	for _, a := range mockengine.Strings(admin.Action) {
+		assert.NotContains(t, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:*"}, a, "administration cannot use the key")
+	}
+	for sid, service := range map[string]string{"EKSSecretsEncryption": "eks.eu-west-1.amazonaws.com", "EFSEncryption": "elasticfilesystem.eu-west-1.amazonaws.com"} {
+		st := bySid[sid]
+		assert.Equal(t, root, st.Principal, sid)
+		assert.Contains(t, mockengine.Strings(st.Action), "kms:Decrypt", sid)
+		assert.Equal(t, map[string]map[string]any{"StringEquals": {"kms:ViaService": service, "kms:CallerAccount": testAccount}}, st.Condition, sid)
+	}
+	logs := bySid["ControlPlaneLogs"]
+	assert.Equal(t, map[string]any{"Service": "logs.eu-west-1.amazonaws.com"}, logs.Principal)
+	assert.Equal(t, map[string]map[string]any{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/eks/" + testCluster + "/*"}}, logs.Condition)
 	assert.Regexp(t, `^arn:aws:kms:eu-west-1:111122223333:key/[0-9a-f-]{36}$`, arn)
 
 	alias := find(t, e, "aws:kms/alias:Alias", "k")
@@ -41,7 +65,7 @@ func TestSecretsKeyCreatesRotatedProtectedKey(t *testing.T) {
 func TestSecretsKeyEphemeralIsNotProtected(t *testing.T) {
 	t.Parallel()
 	e := run(t, func(ctx *pulumi.Context, p *aws.Provider) error {
-		_, err := NewSecretsKey(ctx, "k", &SecretsKeyArgs{ClusterName: testCluster, Protect: false}, pulumi.Providers(p))
+		_, err := NewSecretsKey(ctx, "k", &SecretsKeyArgs{ClusterName: testCluster, Partition: "aws", Region: "eu-west-1", AccountID: testAccount, Protect: false}, pulumi.Providers(p))
 		return err
 	})
 	assert.False(t, find(t, e, "aws:kms/key:Key", "k").Protect)

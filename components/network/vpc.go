@@ -36,6 +36,11 @@ type VpcArgs struct {
 	NATGateways string
 	// FlowLogRetentionDays is the CloudWatch retention of flow logs (created VPCs).
 	FlowLogRetentionDays int
+	// Partition, Region and AccountID bind the flow-log role's trust to
+	// this account's flow logs (created VPCs).
+	Partition string
+	Region    string
+	AccountID string
 
 	// ID, PrivateSubnetIDs and PublicSubnetIDs adopt an existing VPC: nothing
 	// is created and the ids flow through.
@@ -113,6 +118,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		errs.Check(err == nil, "%v", err)
 		errs.Check(a.NATGateways == NATOnePerAZ || a.NATGateways == NATSingle, "NATGateways must be %q or %q, got %q", NATOnePerAZ, NATSingle, a.NATGateways)
 		errs.Check(a.FlowLogRetentionDays > 0, "FlowLogRetentionDays is required")
+		errs.Check(a.Partition != "" && a.Region != "" && a.AccountID != "", "Partition, Region and AccountID are required for the flow logs")
 	} else {
 		errs.Check(len(a.PrivateSubnetIDs) >= 2, "an adopted VPC needs at least 2 private subnets")
 	}
@@ -323,18 +329,25 @@ func (v *Vpc) flowLogs(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vp
 	}
 	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
 		Description:      pulumi.Sprintf("VPC flow logs of %s (eksplatform)", a.ClusterName),
-		AssumeRolePolicy: pulumi.String(iampolicy.ServiceTrust("vpc-flow-logs.amazonaws.com")),
+		AssumeRolePolicy: pulumi.String(flowLogTrust(a)),
 		Tags:             tags,
 	}, parent)
 	if err != nil {
 		return err
 	}
 	policy := group.Arn.ApplyT(func(arn string) string {
-		return iampolicy.New(iampolicy.Statement{
-			Effect:   "Allow",
-			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-			Resource: []string{arn, arn + ":*"},
-		}).JSON()
+		return iampolicy.New(
+			iampolicy.Statement{
+				Sid: "WriteTheFlowLogGroup", Effect: "Allow",
+				Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+				Resource: []string{arn, arn + ":*"},
+			},
+			// The service looks its destination up before it writes.
+			iampolicy.Statement{
+				Sid: "FindTheFlowLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups",
+				Resource: fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", a.Partition, a.Region, a.AccountID),
+			},
+		).JSON()
 	}).(pulumi.StringOutput)
 	rp, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, parent)
 	if err != nil {
@@ -350,4 +363,18 @@ func (v *Vpc) flowLogs(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vp
 		Tags:                   tags,
 	}, parent, pulumi.DependsOn([]pulumi.Resource{rp}))
 	return err
+}
+
+// flowLogTrust lets the flow-logs service assume the role for this
+// account's flow logs only (the confused-deputy conditions AWS documents).
+func flowLogTrust(a *VpcArgs) string {
+	return iampolicy.New(iampolicy.Statement{
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": "vpc-flow-logs.amazonaws.com"},
+		Action:    "sts:AssumeRole",
+		Condition: map[string]map[string]any{
+			"StringEquals": {"aws:SourceAccount": a.AccountID},
+			"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-flow-log/*", a.Partition, a.Region, a.AccountID)},
+		},
+	}).JSON()
 }

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -73,7 +72,7 @@ func runVpc(t *testing.T, args *VpcArgs) (*mockengine.Engine, vpcValues) {
 
 func created(nat string) *VpcArgs {
 	return &VpcArgs{ClusterName: testCluster, CIDR: "10.20.0.0/16", NATGateways: nat, FlowLogRetentionDays: 90,
-		Tags: map[string]string{"team": "platform"}}
+		Partition: "aws", Region: testRegion, AccountID: testAccount, Tags: map[string]string{"team": "platform"}}
 }
 
 func TestVpcCreatedAcrossThreeZonesWithDiscoveryTags(t *testing.T) {
@@ -153,14 +152,24 @@ func TestVpcFlowLogsWriteOnlyToTheirGroup(t *testing.T) {
 	assert.Equal(t, "ALL", fl[0].In()["trafficType"])
 	assert.Equal(t, group[0].Out()["arn"], fl[0].In()["logDestination"])
 
-	var policy struct {
-		Statement []struct{ Action, Resource []string }
-	}
 	rp := e.ByType("aws:iam/rolePolicy:RolePolicy")
 	require.Len(t, rp, 1)
-	require.NoError(t, json.Unmarshal([]byte(rp[0].In()["policy"].(string)), &policy))
+	policy := mockengine.Statements(t, rp[0].In()["policy"].(string))
+	require.Len(t, policy, 2)
 	arn := group[0].Out()["arn"].(string)
-	assert.Equal(t, []string{arn, arn + ":*"}, policy.Statement[0].Resource, "no logs:* on *")
+	assert.Equal(t, []string{arn, arn + ":*"}, mockengine.Strings(policy[0].Resource), "no logs:* on *")
+	assert.Equal(t, "logs:DescribeLogGroups", policy[1].Action, "the service looks its group up")
+
+	// The trust names this account's flow logs: no other account's flow log
+	// can make the service assume the role (confused deputy).
+	role := e.Must(t, "aws:iam/role:Role", testCluster+"-flow-logs")
+	trust := mockengine.Statements(t, role.In()["assumeRolePolicy"].(string))
+	require.Len(t, trust, 1)
+	assert.Equal(t, map[string]any{"Service": "vpc-flow-logs.amazonaws.com"}, trust[0].Principal)
+	assert.Equal(t, map[string]map[string]any{
+		"StringEquals": {"aws:SourceAccount": testAccount},
+		"ArnLike":      {"aws:SourceArn": "arn:aws:ec2:" + testRegion + ":" + testAccount + ":vpc-flow-log/*"},
+	}, trust[0].Condition)
 }
 
 func TestVpcEmptiesTheDefaultSecurityGroup(t *testing.T) {
