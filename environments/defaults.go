@@ -9,7 +9,7 @@ import "github.com/eksplatform/eksplatform/catalog"
 // Default values, exported so that the README and tests can cite them.
 const (
 	DefaultInstanceType  = "m7g.large"
-	DefaultMinSize       = 1
+	DefaultMinSize       = 2
 	DefaultDesiredSize   = 2
 	DefaultMaxSize       = 3
 	DefaultAMIType       = "AL2023_ARM_64_STANDARD"

@@ -26,7 +26,7 @@ const baseRole = `{
     { "name": "prod-i02-aws-us-west-2", "account_id": "345678901234", "region": "us-west-2",
       "vpc": { "cidr": "10.31.0.0/16" } }
   ],
-  "management_node_group": { "instance_types": ["m7g.large"], "min_size": 1, "desired_size": 2, "max_size": 3 },
+  "management_node_group": { "instance_types": ["m7g.large"], "min_size": 2, "desired_size": 2, "max_size": 3 },
   "addons": { "vpc-cni": "latest", "coredns": "latest", "kube-proxy": "latest",
               "aws-ebs-csi-driver": "latest", "aws-efs-csi-driver": "latest" },
   "access_entries": [ { "principal_arn": "arn:aws:iam::345678901234:role/PlatformAdmin",
@@ -464,6 +464,14 @@ var badCorpus = []badCase{
 		want: []string{`environments/prod.json: clusters[0].vpc.public_subnet_ids: must list the adopted VPC's public subnets: the internet-facing load balancer (network.load_balancer_controller.scheme) is placed in them by id; or set the scheme to "internal"`},
 	},
 	{
+		name: "karpenter's two replicas on a management group of one node",
+		data: edit(func(d map[string]any) {
+			d["management_node_group"].(map[string]any)["min_size"] = 1
+			cluster(d, 1)["management_node_group"] = map[string]any{"min_size": 2}
+		}),
+		want: []string{`environments/prod.json: management_node_group.min_size: must be at least 2 while karpenter runs on the management nodes (karpenter.run_on "management"): its 2 replicas may not share a node, got 1; raise it or run karpenter on fargate`},
+	},
+	{
 		name: "KMS key of another region",
 		data: edit(func(d map[string]any) {
 			cluster(d, 1)["kms_key_arn"] = "arn:aws:kms:us-east-2:345678901234:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
@@ -663,7 +671,7 @@ func TestDefaultsAndOverrides(t *testing.T) {
 
 	ng := first.NodeGroup
 	assert.Equal(t, []string{DefaultInstanceType}, ng.InstanceTypes)
-	assert.Equal(t, [3]int{1, 2, 3}, [3]int{ng.MinSize, ng.DesiredSize, ng.MaxSize})
+	assert.Equal(t, [3]int{DefaultMinSize, DefaultDesiredSize, DefaultMaxSize}, [3]int{ng.MinSize, ng.DesiredSize, ng.MaxSize})
 	assert.Equal(t, "AL2023_ARM_64_STANDARD", ng.AMIType)
 	assert.Equal(t, "arm64", ng.Architecture)
 	assert.True(t, ng.FollowsLatestRelease())

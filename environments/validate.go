@@ -91,6 +91,7 @@ func validateFile(c *collector, f *File, stem string) {
 		c.add("clusters", "must list at least one cluster")
 	}
 	validateDeployerDeclared(c, f)
+	validateKarpenterRoom(c, f)
 	var cidrs []netip.Prefix
 	var cidrPaths []string
 	for i := range f.Clusters {
@@ -254,6 +255,35 @@ func validateVPCCIDR(c *collector, path, s string) {
 		c.add(path, "prefix must be /%d to /%d (room for three private and three public subnets), got /%d", MinVPCPrefix, MaxVPCPrefix, p.Bits())
 	case !p.Addr().IsPrivate():
 		c.add(path, "%s is not private (RFC 1918) address space", s)
+	}
+}
+
+// karpenterReplicas is how many controller replicas the karpenter chart
+// runs; its values require them on distinct nodes (podAntiAffinity on
+// kubernetes.io/hostname, requiredDuringScheduling).
+const karpenterReplicas = 2
+
+// validateKarpenterRoom: on the management nodes, karpenter's two replicas
+// need two nodes at the group's smallest, or the second stays Pending and
+// the atomic Helm release times out and rolls back.
+func validateKarpenterRoom(c *collector, f *File) {
+	if f.Karpenter == nil || f.Karpenter.RunOn != KarpenterOnManagement || f.ManagementNodeGroup == nil || f.ManagementNodeGroup.MinSize == nil {
+		return
+	}
+	msg := "must be at least %d while karpenter runs on the management nodes (karpenter.run_on %q): its %d replicas may not share a node, got %d; raise it or run karpenter on fargate"
+	roleMin := *f.ManagementNodeGroup.MinSize
+	roleNeeded := false
+	for i, cl := range f.Clusters {
+		if cl.ManagementNodeGroup != nil && cl.ManagementNodeGroup.MinSize != nil {
+			if m := *cl.ManagementNodeGroup.MinSize; m < karpenterReplicas {
+				c.add(indexPath("clusters", i)+".management_node_group.min_size", msg, karpenterReplicas, KarpenterOnManagement, karpenterReplicas, m)
+			}
+			continue
+		}
+		roleNeeded = true
+	}
+	if roleNeeded && roleMin < karpenterReplicas {
+		c.add("management_node_group.min_size", msg, karpenterReplicas, KarpenterOnManagement, karpenterReplicas, roleMin)
 	}
 }
 

@@ -53,7 +53,8 @@ func NewEBSStorageClass(ctx *pulumi.Context, name string, args *EBSStorageClassA
 		Parameters: pulumi.StringMap{
 			"type":      pulumi.String("gp3"),
 			"encrypted": pulumi.String("true"),
-			"fsType":    pulumi.String("ext4"),
+			// The CSI parameter; "fsType" is its deprecated spelling.
+			"csi.storage.k8s.io/fstype": pulumi.String("ext4"),
 		},
 		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
 		AllowVolumeExpansion: pulumi.Bool(true),

@@ -54,7 +54,7 @@ func TestEBSStorageClassIsTheEncryptedGP3Default(t *testing.T) {
 	assert.Equal(t, "test-i01-aws-eu-west-1-ebs-csi-storage-class", meta["name"])
 	assert.Equal(t, "true", meta["annotations"].(map[string]any)["storageclass.kubernetes.io/is-default-class"])
 	assert.Equal(t, "ebs.csi.aws.com", in["provisioner"])
-	assert.Equal(t, map[string]any{"type": "gp3", "encrypted": "true", "fsType": "ext4"}, in["parameters"])
+	assert.Equal(t, map[string]any{"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}, in["parameters"])
 	assert.Equal(t, "WaitForFirstConsumer", in["volumeBindingMode"])
 	assert.Equal(t, true, in["allowVolumeExpansion"])
 	assert.Equal(t, e.KubernetesProviderURN(), sc.Provider)
