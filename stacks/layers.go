@@ -91,6 +91,7 @@ func (l layerInputs) storageArgs() *storage.Args {
 			VpcID:               l.vpc.VpcID,
 			SubnetKeys:          l.vpc.PrivateSubnetKeys,
 			Subnets:             l.vpc.PrivateSubnets,
+			SubnetKeyWas:        l.vpc.PrivateSubnetKeyWas,
 			NodeSecurityGroupID: l.f.Cluster.ClusterSecurityGroupID,
 			KMSKeyARN:           l.f.Key.KeyARN,
 			TransitionToIADays:  e.TransitionToIADays,

@@ -62,11 +62,14 @@ type Vpc struct {
 	Created bool
 	// Zones are the availability zones of a created VPC.
 	Zones []string
-	// PrivateSubnetKeys name the private subnets stably: the zone of a
-	// created subnet, the id of an adopted one. PrivateSubnets maps them to ids,
-	// so that a resource per subnet (an EFS mount target) is named by key.
-	PrivateSubnetKeys []string
-	PrivateSubnets    map[string]pulumi.StringOutput
+	// PrivateSubnetKeys name one private subnet per availability zone,
+	// stably, by zone: a resource per zone (an EFS mount target, of which a
+	// file system has one per zone) is named by key. PrivateSubnets maps
+	// them to subnet ids. An adopted VPC's subnets were keyed by id before:
+	// PrivateSubnetKeyWas maps a zone key to that old key, for aliases.
+	PrivateSubnetKeys   []string
+	PrivateSubnets      map[string]pulumi.StringOutput
+	PrivateSubnetKeyWas map[string]string
 }
 
 // SubnetLayout carves a VPC CIDR into zones private and zones public subnets:
@@ -131,10 +134,22 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	v.PrivateSubnets = map[string]pulumi.StringOutput{}
+	v.PrivateSubnetKeyWas = map[string]string{}
 	if a.ID != "" {
+		// An adopted subnet's zone is AWS's to say: two private subnets in
+		// one zone get one mount target, in the first of them.
 		for _, id := range a.PrivateSubnetIDs {
-			v.PrivateSubnetKeys = append(v.PrivateSubnetKeys, id)
-			v.PrivateSubnets[id] = pulumi.String(id).ToStringOutput()
+			sn, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)}, pulumi.Parent(v))
+			if err != nil {
+				return nil, fmt.Errorf("Vpc %s: looking up subnet %s: %w", name, id, err)
+			}
+			zone := sn.AvailabilityZone
+			if _, seen := v.PrivateSubnets[zone]; seen {
+				continue
+			}
+			v.PrivateSubnetKeys = append(v.PrivateSubnetKeys, zone)
+			v.PrivateSubnets[zone] = pulumi.String(id).ToStringOutput()
+			v.PrivateSubnetKeyWas[zone] = id
 		}
 		v.VpcID = pulumi.String(a.ID).ToStringOutput()
 		v.PrivateSubnetIDs = pulumi.ToStringArray(a.PrivateSubnetIDs).ToStringArrayOutput()

@@ -242,12 +242,29 @@ func TestVpcKeysPrivateSubnetsStably(t *testing.T) {
 		assert.Equal(t, e.Must(t, "aws:ec2/subnet:Subnet", testCluster+"-private-"+k).ID, ids[i])
 	}
 
+	// Adopted subnets are keyed by the zone AWS reports for them; a second
+	// subnet in a zone gets no mount target of its own (EFS allows one per
+	// zone). The engine puts ...2 and ...5 in zone c, ...1 in zone b.
 	var adopted []string
-	require.NoError(t, mockengine.New(testCluster).Run(func(ctx *pulumi.Context) error {
+	var subnets []any
+	var was map[string]string
+	require.NoError(t, mockengine.New(testCluster).Run(mockengine.WithAWS(testRegion, testAccount, func(ctx *pulumi.Context, p *aws.Provider) error {
 		v, err := NewVpc(ctx, testCluster, &VpcArgs{ClusterName: testCluster, ID: "vpc-0a1b2c3d4e5f60718",
-			PrivateSubnetIDs: []string{"subnet-0b22bb22bb22bb222", "subnet-0a11aa11aa11aa111"}})
-		adopted = v.PrivateSubnetKeys
-		return err
-	}))
-	assert.Equal(t, []string{"subnet-0b22bb22bb22bb222", "subnet-0a11aa11aa11aa111"}, adopted, "adopted subnets are keyed by id")
+			PrivateSubnetIDs: []string{"subnet-0b22bb22bb22bb222", "subnet-0a11aa11aa11aa111", "subnet-0c33cc33cc33cc335"}}, pulumi.Providers(p))
+		if err != nil {
+			return err
+		}
+		adopted, was = v.PrivateSubnetKeys, v.PrivateSubnetKeyWas
+		for _, k := range adopted {
+			out, err := mockengine.Await(v.PrivateSubnets[k])
+			if err != nil {
+				return err
+			}
+			subnets = append(subnets, out[0])
+		}
+		return nil
+	})))
+	assert.Equal(t, []string{"eu-west-1c", "eu-west-1b"}, adopted, "one key per zone, in the file's order")
+	assert.Equal(t, []any{"subnet-0b22bb22bb22bb222", "subnet-0a11aa11aa11aa111"}, subnets, "the first subnet of each zone")
+	assert.Equal(t, map[string]string{"eu-west-1c": "subnet-0b22bb22bb22bb222", "eu-west-1b": "subnet-0a11aa11aa11aa111"}, was, "the keys they had before, for aliases")
 }

@@ -31,6 +31,8 @@ type EFSArgs struct {
 	// network.Vpc): one mount target each.
 	SubnetKeys []string
 	Subnets    map[string]pulumi.StringOutput
+	// SubnetKeyWas are earlier keys of the same mount targets, kept as aliases.
+	SubnetKeyWas map[string]string
 	// NodeSecurityGroupID is the EKS cluster security group, which every node
 	// of the cluster carries; only it may reach NFS.
 	NodeSecurityGroupID pulumi.StringInput
@@ -159,11 +161,15 @@ func NewEFS(ctx *pulumi.Context, name string, args *EFSArgs, opts ...pulumi.Reso
 	}
 	var mounts []pulumi.Resource
 	for _, key := range a.SubnetKeys {
+		mtOpts := []pulumi.ResourceOption{parent}
+		if was := a.SubnetKeyWas[key]; was != "" && was != key {
+			mtOpts = append(mtOpts, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(name + "-" + was)}}))
+		}
 		mt, err := efs.NewMountTarget(ctx, name+"-"+key, &efs.MountTargetArgs{
 			FileSystemId:   fs.ID(),
 			SubnetId:       a.Subnets[key],
 			SecurityGroups: pulumi.StringArray{sg.ID()},
-		}, parent)
+		}, mtOpts...)
 		if err != nil {
 			return nil, err
 		}

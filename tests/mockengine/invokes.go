@@ -53,6 +53,17 @@ var invokeAnswers = map[string]invokeFunc{
 		}, nil
 	},
 	"aws:ssm/getParameter:getParameter": ssmParameter,
+	"aws:ec2/getSubnet:getSubnet": func(inv Invoke, a account) (resource.PropertyMap, error) {
+		id := str(inv.Args, "id")
+		if id == "" {
+			return nil, fmt.Errorf("getSubnet needs an id, got %v", inv.Args)
+		}
+		return resource.PropertyMap{
+			"id":               resource.NewProperty(id),
+			"availabilityZone": resource.NewProperty(SubnetZone(a.Region, id)),
+			"vpcId":            resource.NewProperty("vpc-0mock"),
+		}, nil
+	},
 	"aws:eks/getAddonVersion:getAddonVersion": func(inv Invoke, _ account) (resource.PropertyMap, error) {
 		name, k8s := str(inv.Args, "addonName"), str(inv.Args, "kubernetesVersion")
 		if name == "" || k8s == "" {
@@ -70,6 +81,13 @@ var invokeAnswers = map[string]invokeFunc{
 			"id":                resource.NewProperty(name),
 		}, nil
 	},
+}
+
+// SubnetZone is the zone the engine reports for an adopted subnet: by the
+// subnet id's last character, a, b or c, so that tests can put two subnets
+// in one zone.
+func SubnetZone(region, subnetID string) string {
+	return region + string("abc"[int(subnetID[len(subnetID)-1])%3])
 }
 
 // AddonVersion is the version the engine reports for getAddonVersion: it names
