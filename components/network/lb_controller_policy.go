@@ -151,7 +151,7 @@ func LoadBalancerControllerPolicy(s LBPolicyScope) string {
 			Action: []string{"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"},
 		},
 		iampolicy.Statement{
-			Sid: "ListenerSettings", Effect: "Allow", Resource: append(append([]string(nil), loadBalancers...), listenersAndRules...),
+			Sid: "ListenerSettings", Effect: "Allow", Resource: listenersAndRules,
 			Action: []string{"elasticloadbalancing:ModifyListener",
 				"elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
 				"elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities"},

@@ -357,11 +357,9 @@ func (v *Vpc) flowLogs(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vp
 				Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 				Resource: []string{arn, arn + ":*"},
 			},
-			// The service looks its destination up before it writes.
-			iampolicy.Statement{
-				Sid: "FindTheFlowLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups",
-				Resource: fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", a.Partition, a.Region, a.AccountID),
-			},
+			// The service looks its destination up before it writes;
+			// DescribeLogGroups acts on no resource type, so only "*".
+			iampolicy.Statement{Sid: "FindTheFlowLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*"},
 		).JSON()
 	}).(pulumi.StringOutput)
 	rp, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, parent)

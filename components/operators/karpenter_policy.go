@@ -150,11 +150,14 @@ func KarpenterControllerPolicy(partition, region, account, cluster, queueARN, no
 			},
 		},
 		iampolicy.Statement{
-			// ListInstanceProfiles: the instance-profile garbage collection and
-			// the EC2NodeClass finalizer list them; without it deleting a node
-			// class never finishes and destroy hangs.
-			Sid: "AllowInstanceProfileReadActions", Effect: "Allow", Action: []string{"iam:GetInstanceProfile", "iam:ListInstanceProfiles"},
+			Sid: "AllowInstanceProfileReadActions", Effect: "Allow", Action: "iam:GetInstanceProfile",
 			Resource: fmt.Sprintf("arn:%s:iam::%s:instance-profile/*", partition, account),
+		},
+		iampolicy.Statement{
+			// The instance-profile garbage collection and the EC2NodeClass
+			// finalizer list profiles; without it deleting a node class never
+			// finishes and destroy hangs. It acts on no resource type: "*".
+			Sid: "AllowInstanceProfileListing", Effect: "Allow", Action: "iam:ListInstanceProfiles", Resource: "*",
 		},
 		iampolicy.Statement{
 			Sid: "AllowAPIServerEndpointDiscovery", Effect: "Allow", Action: "eks:DescribeCluster",
