@@ -56,18 +56,18 @@ func Load() (*Reference, error) { return loaded() }
 // assumes the role or writes to the resource. The Service Authorization
 // Reference does not list principals; neither does any maintained package.
 var servicePrincipals = []*regexp.Regexp{
-	regexp.MustCompile(`^ec2\.amazonaws\.com(\.cn)?$`),             // EC2 instance roles
-	regexp.MustCompile(`^eks\.amazonaws\.com$`),                    // EKS cluster role
-	regexp.MustCompile(`^eks-fargate-pods\.amazonaws\.com$`),       // Fargate pod execution role
-	regexp.MustCompile(`^pods\.eks\.amazonaws\.com$`),              // EKS Pod Identity
-	regexp.MustCompile(`^events\.amazonaws\.com$`),                 // EventBridge targets
-	regexp.MustCompile(`^sqs\.amazonaws\.com$`),                    // SQS (karpenter's template)
-	regexp.MustCompile(`^vpc-flow-logs\.amazonaws\.com$`),          // VPC flow logs to CloudWatch
-	regexp.MustCompile(`^delivery\.logs\.amazonaws\.com$`),         // log delivery
+	regexp.MustCompile(`^ec2\.amazonaws\.com(\.cn)?$`),                                // EC2 instance roles
+	regexp.MustCompile(`^eks\.amazonaws\.com$`),                                       // EKS cluster role
+	regexp.MustCompile(`^eks-fargate-pods\.amazonaws\.com$`),                          // Fargate pod execution role
+	regexp.MustCompile(`^pods\.eks\.amazonaws\.com$`),                                 // EKS Pod Identity
+	regexp.MustCompile(`^events\.amazonaws\.com$`),                                    // EventBridge targets
+	regexp.MustCompile(`^sqs\.amazonaws\.com$`),                                       // SQS (karpenter's template)
+	regexp.MustCompile(`^vpc-flow-logs\.amazonaws\.com$`),                             // VPC flow logs to CloudWatch
+	regexp.MustCompile(`^delivery\.logs\.amazonaws\.com$`),                            // log delivery
 	regexp.MustCompile(`^logs\.[a-z]{2}(-gov)?-[a-z]+-[0-9]\.amazonaws\.com(\.cn)?$`), // CloudWatch Logs, per region (KMS key policies)
-	regexp.MustCompile(`^backup\.amazonaws\.com$`),                 // AWS Backup
-	regexp.MustCompile(`^spot\.amazonaws\.com$`),                   // the Spot service-linked role
-	regexp.MustCompile(`^elasticfilesystem\.amazonaws\.com$`),      // EFS
+	regexp.MustCompile(`^backup\.amazonaws\.com$`),                                    // AWS Backup
+	regexp.MustCompile(`^spot\.amazonaws\.com$`),                                      // the Spot service-linked role
+	regexp.MustCompile(`^elasticfilesystem\.amazonaws\.com$`),                         // EFS
 }
 
 // operators are IAM's condition operators, without the ForAllValues: and
