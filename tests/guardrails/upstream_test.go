@@ -1,9 +1,11 @@
 package guardrails
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -109,5 +111,55 @@ func TestKarpenterPolicyGrantsEveryCallOfThePinnedRelease(t *testing.T) {
 		}
 		assert.Empty(t, missing, "%s: karpenter %s calls %s, which its policy does not grant; grant them (components/operators/karpenter_policy.go) or list them in KarpenterOmittedActions with the reason",
 			s.c.Name, catalog.Default().DefaultCharts()["karpenter"].Version, strings.Join(missing, ", "))
+	}
+}
+
+// lbcOmittedActions are the actions of the load balancer controller's
+// published policy this platform does not grant, and why (none today).
+var lbcOmittedActions = map[string]string{}
+
+// TestLoadBalancerControllerPolicyGrantsThePublishedOne: every action of
+// the controller's published iam_policy.json for the pinned app version is
+// granted (scoped tighter is fine) or omitted with a reason.
+func TestLoadBalancerControllerPolicyGrantsThePublishedOne(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../iamref/upstream/aws-load-balancer-controller.json")
+	require.NoError(t, err)
+	var up struct {
+		Source string
+		Covers []string
+		Policy struct{ Statement []mockengine.Statement }
+	}
+	require.NoError(t, json.Unmarshal(data, &up))
+	app := catalog.Default().DefaultCharts()["aws-load-balancer-controller"].AppVersion
+	require.Len(t, up.Covers, 2)
+	assert.True(t, catalog.CompareVersions(up.Covers[0], app) <= 0 && catalog.CompareVersions(app, up.Covers[1]) <= 0,
+		"the catalog pins app %s; the reference policy (%s) covers %s to %s: re-read upstream's docs/install/iam_policy.json and update tools/iamref/extract.mjs", app, up.Source, up.Covers[0], up.Covers[1])
+	var reference []string
+	for _, st := range up.Policy.Statement {
+		if st.Effect == "Allow" {
+			reference = append(reference, mockengine.Strings(st.Action)...)
+		}
+	}
+	require.Greater(t, len(reference), 50)
+	for _, s := range exampleFleet(t) {
+		var granted []string
+		for _, r := range s.e.ByType("aws:iam/role:Role") {
+			if strings.HasSuffix(r.Name, "-aws-load-balancer-controller") || strings.Contains(r.Name, "-aws-load-balancer-co") {
+				for _, st := range mockengine.InlinePolicy(t, r) {
+					if st.Effect == "Allow" {
+						granted = append(granted, mockengine.Strings(st.Action)...)
+					}
+				}
+			}
+		}
+		require.NotEmpty(t, granted, s.c.Name)
+		var missing []string
+		for _, a := range reference {
+			if _, omitted := lbcOmittedActions[a]; !omitted && !slices.Contains(granted, a) {
+				missing = append(missing, a)
+			}
+		}
+		assert.Empty(t, missing, "%s: the published policy grants %s; grant them (components/network/lb_controller_policy.go) or list them in lbcOmittedActions with the reason", s.c.Name, strings.Join(missing, ", "))
 	}
 }

