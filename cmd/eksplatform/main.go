@@ -70,6 +70,7 @@ Without an AWS account:
   eksplatform plan                the rollout plan and pre-upgrade checks
   eksplatform validate            check every environment file
   eksplatform synth --out DIR     write what every cluster declares, one JSON per cluster
+  eksplatform charts check        check every Helm release against its chart (needs the chart repositories)
 
 With AWS credentials (state in --backend, default file://./.pulumi-state):
   eksplatform preview --all --report-md report.md   the pull request report
@@ -87,6 +88,6 @@ With AWS credentials (state in --backend, default file://./.pulumi-state):
 		"directory of the environment files (<role>.json)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newValidateCommand(opts), newPlanCommand(opts), newSynthCommand(opts),
-		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts), newAuditCommand(), newCatalogCommand(opts))
+		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts), newAuditCommand(), newCatalogCommand(opts), newChartsCommand(opts))
 	return root
 }
