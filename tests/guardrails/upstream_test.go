@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/operators"
@@ -161,5 +162,90 @@ func TestLoadBalancerControllerPolicyGrantsThePublishedOne(t *testing.T) {
 			}
 		}
 		assert.Empty(t, missing, "%s: the published policy grants %s; grant them (components/network/lb_controller_policy.go) or list them in lbcOmittedActions with the reason", s.c.Name, strings.Join(missing, ", "))
+	}
+}
+
+// karpenterTemplate is karpenter's published getting-started CloudFormation
+// template (tests/iamref/upstream/karpenter-cloudformation.yaml says where
+// and when it was read).
+type karpenterTemplate struct {
+	Resources map[string]struct {
+		Type       string         `yaml:"Type"`
+		Properties map[string]any `yaml:"Properties"`
+	} `yaml:"Resources"`
+}
+
+func readKarpenterTemplate(t *testing.T) karpenterTemplate {
+	t.Helper()
+	data, err := os.ReadFile("../iamref/upstream/karpenter-cloudformation.yaml")
+	require.NoError(t, err)
+	var tpl karpenterTemplate
+	require.NoError(t, yaml.Unmarshal(data, &tpl))
+	return tpl
+}
+
+// TestKarpenterPolicyGrantsThePublishedTemplate: every action of the
+// controller policies in karpenter's own CloudFormation template is granted
+// (scoped tighter is fine) or omitted on purpose with a reason, and the
+// interruption queue gets the same events.
+func TestKarpenterPolicyGrantsThePublishedTemplate(t *testing.T) {
+	t.Parallel()
+	tpl := readKarpenterTemplate(t)
+	var reference []string
+	var patterns []string
+	for id, r := range tpl.Resources {
+		switch r.Type {
+		case "AWS::IAM::ManagedPolicy":
+			name, _ := r.Properties["ManagedPolicyName"].(string)
+			if !strings.HasPrefix(name, "KarpenterController") {
+				continue
+			}
+			doc, ok := r.Properties["PolicyDocument"].(string)
+			require.True(t, ok, "%s: the template writes its policy documents as JSON strings", id)
+			var pol struct{ Statement []mockengine.Statement }
+			require.NoError(t, json.Unmarshal([]byte(doc), &pol), id)
+			for _, st := range pol.Statement {
+				if st.Effect == "Allow" {
+					reference = append(reference, mockengine.Strings(st.Action)...)
+				}
+			}
+		case "AWS::Events::Rule":
+			pattern, _ := r.Properties["EventPattern"].(map[string]any)
+			for _, src := range mockengine.Strings(pattern["source"]) {
+				for _, dt := range mockengine.Strings(pattern["detail-type"]) {
+					patterns = append(patterns, src+" / "+dt)
+				}
+			}
+		}
+	}
+	require.Greater(t, len(reference), 30, "the template's controller policies")
+	require.Len(t, patterns, 5, "the template's interruption rules")
+	sort.Strings(patterns)
+	for _, s := range exampleFleet(t) {
+		granted := karpenterGranted(t, s)
+		var missing []string
+		for _, a := range reference {
+			if _, omitted := operators.KarpenterOmittedActions[a]; !omitted && !slices.Contains(granted, a) {
+				missing = append(missing, a)
+			}
+		}
+		assert.Empty(t, missing, "%s: karpenter's template grants %s; grant them (components/operators/karpenter_policy.go) or list them in KarpenterOmittedActions with the reason", s.c.Name, strings.Join(missing, ", "))
+
+		var ours []string
+		for _, r := range s.e.ByType("aws:cloudwatch/eventRule:EventRule") {
+			var p struct {
+				Source     []string `json:"source"`
+				DetailType []string `json:"detail-type"`
+			}
+			pattern, _ := r.In()["eventPattern"].(string)
+			require.NoError(t, json.Unmarshal([]byte(pattern), &p), r.Name)
+			for _, src := range p.Source {
+				for _, dt := range p.DetailType {
+					ours = append(ours, src+" / "+dt)
+				}
+			}
+		}
+		sort.Strings(ours)
+		assert.Equal(t, patterns, ours, "%s: the interruption queue gets the events of karpenter's template", s.c.Name)
 	}
 }
