@@ -14,7 +14,6 @@ import (
 
 	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
-	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 )
 
 // AccessEntry grants an IAM principal an EKS access policy.
@@ -243,12 +242,15 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	c.CertificateAuthority = ec.CertificateAuthority().Data().Elem()
 	c.OIDCIssuerURL = ec.Identities().Index(pulumi.Int(0)).Oidcs().Index(pulumi.Int(0)).Issuer().Elem()
 	c.ClusterSecurityGroupID = ec.VpcConfig().ClusterSecurityGroupId().Elem()
-	// IAM names OIDC providers by issuer host; pulumi-eks creates this one
-	// (CreateOidcProvider) inside the cluster component, so the cluster's
-	// outputs resolve only once it exists.
-	c.OIDCProviderARN = c.OIDCIssuerURL.ApplyT(func(issuer string) string {
-		return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", a.Partition, a.AccountID, iampolicy.IssuerHost(issuer))
-	}).(pulumi.StringOutput)
+	// pulumi-eks creates the cluster's IAM OIDC provider (CreateOidcProvider)
+	// inside the component; its ARN is read from IAM by the issuer URL, not
+	// formatted from it: a provider that does not exist (another partition's
+	// ARN format, a component that stopped creating it) fails the run here,
+	// not at the first IRSA role's trust policy. (The component's core output
+	// holds the provider too, as a reference the mock engine cannot follow.)
+	c.OIDCProviderARN = iam.LookupOpenIdConnectProviderOutput(ctx, iam.LookupOpenIdConnectProviderOutputArgs{
+		Url: c.OIDCIssuerURL,
+	}, pulumi.Parent(c)).Arn()
 	c.Kubeconfig = pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput)
 
 	// The deployer reaches the private endpoint through the cluster

@@ -137,6 +137,19 @@ func TestClusterOutputs(t *testing.T) {
 	assert.True(t, got.kubeconfigSecret, "the kubeconfig is a secret")
 }
 
+// The IRSA provider ARN is IAM's answer for the cluster's issuer, read from
+// the provider pulumi-eks creates (CreateOidcProvider), not a string built
+// from the issuer.
+func TestClusterReadsItsOIDCProviderFromIAM(t *testing.T) {
+	t.Parallel()
+	e, got := runCluster(t, clusterArgs(nil))
+	assert.Equal(t, true, find(t, e, "eks:index:Cluster", "c").In()["createOidcProvider"])
+	lookups := e.Invokes("aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider")
+	require.Len(t, lookups, 1)
+	assert.Equal(t, got.issuer, lookups[0].Args["url"].StringValue())
+	assert.Contains(t, lookups[0].Provider, "pulumi:providers:aws", "through the cluster account's provider")
+}
+
 func TestClusterIdentityProviderForPeople(t *testing.T) {
 	t.Parallel()
 	e, _ := runCluster(t, clusterArgs(func(a *ClusterArgs) {

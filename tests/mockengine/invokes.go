@@ -3,6 +3,7 @@ package mockengine
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -62,6 +63,19 @@ var invokeAnswers = map[string]invokeFunc{
 			"id":               resource.NewProperty(id),
 			"availabilityZone": resource.NewProperty(SubnetZone(a.Region, id)),
 			"vpcId":            resource.NewProperty("vpc-0mock"),
+		}, nil
+	},
+	// IAM answers by the issuer URL an EKS cluster of this account created.
+	"aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": func(inv Invoke, a account) (resource.PropertyMap, error) {
+		url := str(inv.Args, "url")
+		host, ok := strings.CutPrefix(url, "https://")
+		if !ok || !strings.HasPrefix(host, "oidc.eks."+a.Region+".amazonaws.com/id/") {
+			return nil, fmt.Errorf("no IAM OIDC provider of account %s has url %q (an EKS issuer of %s is https://oidc.eks.%s.amazonaws.com/id/<id>)", a.AccountID, url, a.Region, a.Region)
+		}
+		return resource.PropertyMap{
+			"id":  resource.NewProperty(fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", a.Partition, a.AccountID, host)),
+			"arn": resource.NewProperty(fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", a.Partition, a.AccountID, host)),
+			"url": resource.NewProperty(host),
 		}, nil
 	},
 	"aws:eks/getAddonVersion:getAddonVersion": func(inv Invoke, _ account) (resource.PropertyMap, error) {
