@@ -15,10 +15,11 @@ package catalog
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,6 +57,9 @@ type Catalog struct {
 	Addons    AddonTable
 	Karpenter KarpenterSupport
 	Charts    ChartTable
+	// crds are the CRD files of the charts whose CRDs the program applies,
+	// by name under DataDir (crds/<chart>-<version>.yaml).
+	crds map[string][]byte
 }
 
 //go:embed data/eks-releases.json
@@ -70,14 +74,23 @@ var karpenterJSON []byte
 //go:embed data/charts.json
 var chartsJSON []byte
 
+//go:embed data/crds/*.yaml
+var crdFiles embed.FS
+
 // Embedded returns the data files built into the binary, by file name.
 func Embedded() map[string][]byte {
-	return map[string][]byte{
+	out := map[string][]byte{
 		FileReleases:  bytes.Clone(releasesJSON),
 		FileAddons:    bytes.Clone(addonsJSON),
 		FileKarpenter: bytes.Clone(karpenterJSON),
 		FileCharts:    bytes.Clone(chartsJSON),
 	}
+	entries, _ := fs.ReadDir(crdFiles, "data/"+CRDsDir)
+	for _, e := range entries {
+		b, _ := fs.ReadFile(crdFiles, "data/"+CRDsDir+"/"+e.Name())
+		out[CRDsDir+"/"+e.Name()] = b
+	}
+	return out
 }
 
 var defaultCatalog = sync.OnceValue(func() *Catalog {
@@ -103,6 +116,14 @@ func Load(dir string) (*Catalog, error) {
 		}
 		files[name] = b
 	}
+	crdPaths, _ := filepath.Glob(filepath.Join(dir, CRDsDir, "*.yaml"))
+	for _, path := range crdPaths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: %w", err)
+		}
+		files[CRDsDir+"/"+filepath.Base(path)] = b
+	}
 	return Parse(files)
 }
 
@@ -123,6 +144,19 @@ func Parse(files map[string][]byte) (*Catalog, error) {
 		if err := dec.Decode(targets[name]); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
+	}
+	for name, data := range files {
+		if !strings.HasPrefix(name, CRDsDir+"/") {
+			continue
+		}
+		if _, err := ParseCRDs(name, data); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if c.crds == nil {
+			c.crds = map[string][]byte{}
+		}
+		c.crds[name] = bytes.Clone(data)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -234,6 +268,15 @@ func (c *Catalog) problems() []string {
 				}
 			}
 		}
+		switch ch.CRDs {
+		case "":
+		case CRDsFromProgram:
+			if !c.HasCRDs(ch) {
+				add(FileCharts, "charts.%s.crds: the program applies the CRDs of %s %s from %s/%s, which is missing (`eksplatform catalog refresh` writes it)", name, ch.Chart, ch.Version, DataDir, CRDsFile(ch))
+			}
+		default:
+			add(FileCharts, "charts.%s.crds: %q is not allowed; \"%s\" (the program applies the chart's crds/) or leave it out (the chart installs its own)", name, ch.CRDs, CRDsFromProgram)
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -265,13 +308,24 @@ func (c *Catalog) Write(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	names := slices.Clone(Files)
+	for name, data := range c.crds {
+		files[name] = data
+		names = append(names, name)
+	}
+	slices.Sort(names[len(Files):])
+	if len(c.crds) > 0 {
+		if err := os.MkdirAll(filepath.Join(dir, CRDsDir), 0o755); err != nil {
+			return nil, err
+		}
+	}
 	var changed []string
-	for _, name := range Files {
+	for _, name := range names {
 		path := filepath.Join(dir, name)
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, files[name]) {
 			continue
 		}
-		tmp, err := os.CreateTemp(dir, "."+name+".*")
+		tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(name)+".*")
 		if err != nil {
 			return changed, err
 		}
@@ -295,6 +349,9 @@ func (c *Catalog) Clone() *Catalog {
 	files, err := c.Marshal()
 	if err != nil {
 		panic(err) // plain data only
+	}
+	for name, data := range c.crds {
+		files[name] = data
 	}
 	out, err := Parse(files)
 	if err != nil {

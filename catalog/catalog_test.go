@@ -5,6 +5,8 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +29,10 @@ func TestDataFilesAreCanonical(t *testing.T) {
 		return
 	}
 	for name, data := range Embedded() {
+		if strings.HasPrefix(name, CRDsDir+"/") {
+			assert.Equal(t, string(c.CRDFiles()[name]), string(data), name)
+			continue
+		}
 		assert.Equal(t, string(files[name]), string(data), "%s is not in canonical form: go test ./catalog -run TestDataFilesAreCanonical -update", name)
 	}
 }
@@ -131,7 +137,7 @@ func TestWriteIsAtomicAndStable(t *testing.T) {
 	c := Default().Clone()
 	changed, err := c.Write(dir)
 	require.NoError(t, err)
-	assert.Equal(t, Files, changed, "a new directory gets every file")
+	assert.Equal(t, append(slices.Clone(Files), "crds/aws-load-balancer-controller-3.5.0.yaml"), changed, "a new directory gets every file")
 	again, err := Load(dir)
 	require.NoError(t, err)
 	changed, err = again.Write(dir)
@@ -144,9 +150,45 @@ func TestWriteIsAtomicAndStable(t *testing.T) {
 	assert.Equal(t, []string{FileKarpenter}, changed)
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	assert.Len(t, entries, len(Files), "no temporary file left behind")
+	assert.Len(t, entries, len(Files)+1, "no temporary file left behind (the data files and crds/)")
+	crds, err := os.ReadDir(filepath.Join(dir, CRDsDir))
+	require.NoError(t, err)
+	assert.Len(t, crds, 1)
 	_, ok := Default().KarpenterMinimum("1.99")
 	assert.False(t, ok, "Clone copies: the default catalog is untouched")
+}
+
+func TestChartCRDsAreTheProgramsToApply(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	lbc, _ := c.Chart("aws-load-balancer-controller")
+	require.Equal(t, CRDsFromProgram, lbc.CRDs)
+	crds, err := c.CRDs(lbc)
+	require.NoError(t, err)
+	var names []string
+	for _, crd := range crds {
+		names = append(names, crd.Name)
+	}
+	assert.Contains(t, names, "ingressclassparams.elbv2.k8s.aws")
+	assert.Contains(t, names, "targetgroupbindings.elbv2.k8s.aws")
+	assert.True(t, slices.IsSorted(names))
+
+	// A bump without the new version's CRDs is refused, naming the file.
+	files := Embedded()
+	files[FileCharts] = bytes.Replace(files[FileCharts], []byte(`"version": "3.5.0"`), []byte(`"version": "3.6.0"`), 1)
+	_, err = Parse(files)
+	assert.ErrorContains(t, err, "charts.json: charts.aws-load-balancer-controller.crds: the program applies the CRDs of aws-load-balancer-controller 3.6.0 from catalog/data/crds/aws-load-balancer-controller-3.6.0.yaml, which is missing")
+	files = Embedded()
+	files[FileCharts] = bytes.Replace(files[FileCharts], []byte(`"crds": "program"`), []byte(`"crds": "helm"`), 1)
+	_, err = Parse(files)
+	assert.ErrorContains(t, err, `charts.aws-load-balancer-controller.crds: "helm" is not allowed`)
+
+	_, err = ParseCRDs("x.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"))
+	assert.ErrorContains(t, err, "x.yaml: document 1 is v1 ConfigMap \"a\", not an apiextensions.k8s.io/v1 CustomResourceDefinition")
+	files = Embedded()
+	files["crds/broken-1.0.0.yaml"] = []byte("# nothing\n")
+	_, err = Parse(files)
+	assert.ErrorContains(t, err, "crds/broken-1.0.0.yaml: no CustomResourceDefinition")
 }
 
 func TestLoadNamesTheMissingFile(t *testing.T) {

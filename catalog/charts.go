@@ -33,6 +33,10 @@ type Chart struct {
 	// for charts whose project publishes one; refresh picks only versions
 	// of a line it lists.
 	Matrix *SupportMatrix `json:"matrix,omitempty"`
+	// CRDs is CRDsFromProgram when the chart keeps CRDs in crds/ (which Helm
+	// never upgrades) and the program applies them from
+	// data/crds/<chart>-<version>.yaml; empty when the chart installs them.
+	CRDs string `json:"crds,omitempty"`
 }
 
 // SupportRange is the Kubernetes minors one chart version supports.
@@ -98,7 +102,7 @@ func (ch Chart) WithVersion(v string) Chart {
 	if v == ch.Version {
 		return ch
 	}
-	out := Chart{Repository: ch.Repository, Chart: ch.Chart, Version: v, Matrix: ch.Matrix}
+	out := Chart{Repository: ch.Repository, Chart: ch.Chart, Version: v, Matrix: ch.Matrix, CRDs: ch.CRDs}
 	return out
 }
 

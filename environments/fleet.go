@@ -121,6 +121,9 @@ type Cluster struct {
 	// outside its supported range, by chart name
 	// (charts.<name>.accept_unsupported_kubernetes).
 	ChartsAcceptedOn map[string][]string
+	// ChartCRDs are the CRDs the program applies for the charts that keep
+	// theirs in crds/ (catalog crds: "program"), by chart name.
+	ChartCRDs map[string][]catalog.CRD
 	// EchoServerImage is the container image of the echo-server.
 	EchoServerImage string
 	// Rollout is the role's rollout settings.

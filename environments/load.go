@@ -327,6 +327,7 @@ type resolvedLayers struct {
 	// accepted are the minors the role accepts each chart on outside its
 	// supported range.
 	accepted map[string][]string
+	crds     map[string][]catalog.CRD
 	image    string
 }
 
@@ -388,6 +389,16 @@ func resolveLayers(cat *catalog.Catalog, f *File) resolvedLayers {
 			l.accepted[name] = slices.Clone(over.AcceptUnsupportedKubernetes)
 		}
 	}
+	l.crds = map[string][]catalog.CRD{}
+	for name, ch := range l.charts {
+		if ch.CRDs != catalog.CRDsFromProgram {
+			continue
+		}
+		// A missing file is a validation error (charts.<name>.version).
+		if crds, err := cat.CRDs(ch); err == nil {
+			l.crds[name] = crds
+		}
+	}
 	l.image = cat.Image("echo-server")
 	return l
 }
@@ -417,6 +428,7 @@ func (l resolvedLayers) applyTo(c *Cluster, f *File, cs *ClusterSpec) {
 	}
 	c.Charts = maps.Clone(l.charts)
 	c.ChartsAcceptedOn = maps.Clone(l.accepted)
+	c.ChartCRDs = maps.Clone(l.crds)
 	c.EchoServerImage = l.image
 }
 

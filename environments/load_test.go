@@ -519,6 +519,14 @@ var badCorpus = []badCase{
 		schema: true,
 	},
 	{
+		name: "load balancer chart bumped without its CRDs",
+		data: edit(func(d map[string]any) {
+			d["charts"] = map[string]any{"aws-load-balancer-controller": map[string]any{"version": "3.6.0"}}
+		}),
+		want:   []string{`environments/prod.json: charts.aws-load-balancer-controller.version: aws-load-balancer-controller 3.6.0: the program applies this chart's CRDs (Helm never upgrades crds/), and the catalog has none for 3.6.0 (catalog/data/crds/aws-load-balancer-controller-3.6.0.yaml); the catalog has them for 3.5.0`},
+		schema: false,
+	},
+	{
 		name:   "unknown chart",
 		data:   edit(func(d map[string]any) { d["charts"] = map[string]any{"istio": map[string]any{"version": "1.0.0"}} }),
 		want:   []string{`environments/prod.json: charts.istio: "istio" is not a chart of the platform; charts: aws-for-fluent-bit, aws-load-balancer-controller, cert-manager, external-dns, external-secrets, karpenter, karpenter-crd, metrics-server, reloader`},

@@ -105,6 +105,8 @@ func validateLayers(c *collector, f *File) {
 		}
 		if ch.Version != "" && (strings.ContainsAny(ch.Version, " *^~><=") || ch.Version == "latest") {
 			c.add(p+".version", "must be an exact version (charts are pinned), got %q", ch.Version)
+		} else if pinned, _ := c.cat.Chart(name); ch.Version != "" && pinned.CRDs == catalog.CRDsFromProgram && !c.cat.HasCRDs(pinned.WithVersion(ch.Version)) {
+			c.add(p+".version", "%s %s: the program applies this chart's CRDs (Helm never upgrades crds/), and the catalog has none for %s (%s/%s); the catalog has them for %s", pinned.Chart, ch.Version, ch.Version, catalog.DataDir, catalog.CRDsFile(pinned.WithVersion(ch.Version)), pinned.Version)
 		}
 	}
 }

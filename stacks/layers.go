@@ -48,6 +48,7 @@ func (l layerInputs) networkArgs() *network.Args {
 	if n.LoadBalancerController.Enabled {
 		a.LoadBalancerController = &network.LoadBalancerSettings{
 			Chart:        l.chart("aws-load-balancer-controller"),
+			CRDs:         c.ChartCRDs["aws-load-balancer-controller"],
 			IngressClass: n.LoadBalancerController.IngressClass,
 			IngressGroup: n.LoadBalancerController.IngressGroup,
 			Scheme:       n.LoadBalancerController.Scheme,

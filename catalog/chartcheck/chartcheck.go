@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -44,6 +45,11 @@ type Release struct {
 	// KubernetesVersion is the cluster's minor, "1.37".
 	KubernetesVersion string
 	Values            map[string]any
+	// SkipCRDs is the release's skipCrds: the chart's crds/ are not Helm's to install.
+	SkipCRDs bool
+	// CRDs are what the program applies in place of the chart's crds/ (the
+	// catalog's copy); they must be the chart's, object for object.
+	CRDs []catalog.CRD
 }
 
 func (r Release) String() string {
@@ -176,6 +182,7 @@ func CheckRelease(c *chart.Chart, rel Release) []string {
 			out = append(out, fmt.Sprintf("value %s is not in the chart's values.yaml, values.schema.json or templates: the chart ignores it", path))
 		}
 	}
+	out = append(out, checkCRDs(c, rel)...)
 	manifest, err := render(c, rel)
 	if err != nil {
 		return append(out, "does not render: "+err.Error())
@@ -495,8 +502,52 @@ func FromInputs(cluster, kubernetesVersion string, inputs map[string]any) (Relea
 	if v, ok := inputs["values"].(map[string]any); ok {
 		rel.Values = v
 	}
+	rel.SkipCRDs, _ = inputs["skipCrds"].(bool)
 	if rel.Name == "" || rel.Namespace == "" || !rel.Chart.Valid() {
 		return rel, fmt.Errorf("%s: a Helm release needs name, namespace, chart, version and a repository (got %+v)", cluster, rel.Chart)
 	}
 	return rel, nil
+}
+
+// checkCRDs compares the CRDs the program applies with the chart's crds/.
+func checkCRDs(c *chart.Chart, rel Release) []string {
+	var out []string
+	chartCRDs := map[string]any{}
+	for _, f := range c.CRDObjects() {
+		crds, err := catalog.ParseCRDs(f.Filename, f.File.Data)
+		if err != nil {
+			if len(rel.CRDs) > 0 {
+				out = append(out, "the chart's "+err.Error())
+			}
+			continue
+		}
+		for _, crd := range crds {
+			chartCRDs[crd.Name] = normalize(crd.Object)
+		}
+	}
+	switch {
+	case len(rel.CRDs) == 0 && rel.SkipCRDs && len(chartCRDs) > 0:
+		return append(out, fmt.Sprintf("the release skips the chart's crds/ (%d CRDs) and the program applies none", len(chartCRDs)))
+	case len(rel.CRDs) == 0:
+		return out
+	case !rel.SkipCRDs:
+		out = append(out, "the program applies the chart's CRDs, but the release does not set skipCrds")
+	}
+	ours := map[string]bool{}
+	for _, crd := range rel.CRDs {
+		ours[crd.Name] = true
+		theirs, ok := chartCRDs[crd.Name]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("CRD %s is not in the chart's crds/", crd.Name))
+		case !reflect.DeepEqual(normalize(crd.Object), theirs):
+			out = append(out, fmt.Sprintf("CRD %s differs from the chart's crds/: re-read %s/%s from the chart", crd.Name, catalog.DataDir, catalog.CRDsFile(rel.Chart)))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(chartCRDs)) {
+		if !ours[name] {
+			out = append(out, fmt.Sprintf("the chart's crds/ has CRD %s, which the program does not apply", name))
+		}
+	}
+	return out
 }

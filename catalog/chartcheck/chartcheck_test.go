@@ -227,3 +227,41 @@ func TestLocalRefusesAnotherChartAndStampsTheVersion(t *testing.T) {
 	_, err = l.Fetch(context.Background(), catalog.Chart{Repository: "https://x", Chart: "other", Version: "1.0.0"})
 	assert.ErrorContains(t, err, `is chart "demo", not "other"`)
 }
+
+const demoCRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.demo.example.com}
+spec:
+  group: demo.example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+`
+
+func TestTheProgramsCRDsMustBeTheCharts(t *testing.T) {
+	c := demoChart(t)
+	c.Files = append(c.Files, &chart.File{Name: "crds/widgets.yaml", Data: []byte(demoCRD)})
+	same, err := catalog.ParseCRDs("widgets.yaml", []byte(demoCRD))
+	require.NoError(t, err)
+	ch := catalog.Chart{Repository: "https://x", Chart: "demo", Version: "1.2.3"}
+	rel := release(ch, nil)
+
+	rel.CRDs, rel.SkipCRDs = same, true
+	assert.Empty(t, CheckRelease(c, rel))
+
+	rel.SkipCRDs = false
+	assert.Equal(t, []string{"the program applies the chart's CRDs, but the release does not set skipCrds"}, CheckRelease(c, rel))
+
+	changed, err := catalog.ParseCRDs("widgets.yaml", []byte(strings.Replace(demoCRD, "Namespaced", "Cluster", 1)))
+	require.NoError(t, err)
+	rel.CRDs, rel.SkipCRDs = changed, true
+	assert.Equal(t, []string{"CRD widgets.demo.example.com differs from the chart's crds/: re-read catalog/data/crds/demo-1.2.3.yaml from the chart"}, CheckRelease(c, rel))
+
+	other, err := catalog.ParseCRDs("gadgets.yaml", []byte(strings.ReplaceAll(demoCRD, "widgets", "gadgets")))
+	require.NoError(t, err)
+	rel.CRDs = other
+	assert.Equal(t, []string{"CRD gadgets.demo.example.com is not in the chart's crds/", "the chart's crds/ has CRD widgets.demo.example.com, which the program does not apply"}, CheckRelease(c, rel))
+
+	rel.CRDs = nil
+	assert.Equal(t, []string{"the release skips the chart's crds/ (1 CRDs) and the program applies none"}, CheckRelease(c, rel))
+}

@@ -11,12 +11,15 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
+	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
 
 	"github.com/eksplatform/eksplatform/catalog"
+	"github.com/eksplatform/eksplatform/catalog/chartcheck"
 )
 
 // ChartVersion is what a repository says of one chart version.
@@ -33,6 +36,8 @@ type ChartRepos interface {
 	Versions(ctx context.Context, ch catalog.Chart) ([]string, error)
 	// Describe reads one version's Chart.yaml facts.
 	Describe(ctx context.Context, ch catalog.Chart, version string) (ChartVersion, error)
+	// CRDs reads one version's crds/, as one YAML file of CRDs.
+	CRDs(ctx context.Context, ch catalog.Chart, version string) ([]byte, error)
 }
 
 // Limits on what a repository may send.
@@ -370,4 +375,36 @@ func (r *HTTPRepos) token(ctx context.Context, challenge, repo string) (string, 
 		return "", errors.New("the token answer holds no token")
 	}
 	return t.Token, nil
+}
+
+// CRDs downloads the chart version (through Helm's SDK, as the chart check
+// does) and joins its crds/ files, in file order, into one YAML document.
+func (r *HTTPRepos) CRDs(ctx context.Context, ch catalog.Chart, version string) ([]byte, error) {
+	c, err := (&chartcheck.Repositories{Client: r.Client}).Fetch(ctx, ch.WithVersion(version))
+	if err != nil {
+		return nil, err
+	}
+	files := c.CRDObjects()
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s %s has no crds/", ch.Chart, version)
+	}
+	slices.SortFunc(files, func(a, b chart.CRD) int { return strings.Compare(a.File.Name, b.File.Name) })
+	var b strings.Builder
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimPrefix(f.File.Name, "crds/"))
+	}
+	fmt.Fprintf(&b, "# crds/ of %s %s (%s), concatenated in file order (%s):\n", ch.Chart, version, ch.Repository, strings.Join(names, ", "))
+	b.WriteString("# Helm installs them once and never upgrades them, so the program applies them\n# (charts.json crds). Written by `eksplatform catalog refresh`; checked by\n# `eksplatform charts check`.\n")
+	for i, f := range files {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		data := string(f.File.Data)
+		b.WriteString(data)
+		if !strings.HasSuffix(data, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return []byte(b.String()), nil
 }

@@ -219,6 +219,17 @@ func refreshCharts(ctx context.Context, c *catalog.Catalog, o Options, today cat
 			rep.change(catalog.FileCharts, "%s %s: supported Kubernetes %s → %s", name, cur.Version, cur.Kubernetes.Range(), picked.Kubernetes.Range())
 		}
 		c.Charts.Charts[name] = picked
+		if picked.CRDs == catalog.CRDsFromProgram && (picked.Version != cur.Version || !c.HasCRDs(picked)) {
+			data, err := o.Charts.CRDs(ctx, picked, picked.Version)
+			if err != nil {
+				return fmt.Errorf("chart %s %s: reading its crds/: %w", name, picked.Version, err)
+			}
+			if err := c.SetCRDs(picked, data); err != nil {
+				return fmt.Errorf("chart %s %s: %w", name, picked.Version, err)
+			}
+			crds, _ := c.CRDs(picked)
+			rep.change(catalog.CRDsFile(picked), "%d CRDs from the crds/ of %s %s (the program applies them; Helm would not upgrade them)", len(crds), name, picked.Version)
+		}
 		if name == "karpenter" {
 			if err := followKarpenter(ctx, c, o, picked, rep); err != nil {
 				return err

@@ -40,6 +40,13 @@ func TestRefreshOfAStaleCatalog(t *testing.T) {
 		assert.Equal(t, string(want), got, "%s changed; review, then -update", path)
 	}
 
+	lbc := next.Charts.Charts["aws-load-balancer-controller"]
+	crds, err := next.CRDs(lbc)
+	require.NoError(t, err, "the bump brings the new version's CRDs")
+	require.Len(t, crds, 2)
+	assert.Equal(t, []string{"ingressclassparams.elbv2.k8s.aws", "targetgroupbindings.elbv2.k8s.aws"}, []string{crds[0].Name, crds[1].Name})
+	assert.Contains(t, string(next.CRDFiles()["crds/aws-load-balancer-controller-3.5.0.yaml"]), "# crds/ of aws-load-balancer-controller 3.5.0 ("+w.HelmURL+"/eks), concatenated in file order (crds.yaml)")
+
 	assert.Equal(t, []string{"1.36", "1.37"}, rep.Needed, "from the oldest minor the fleet runs to the newest EKS offers")
 	assert.ElementsMatch(t, []refresh.Change{
 		{catalog.FileReleases, "1.36: released 2026-06-02 → 2026-06-02, end of standard 2027-08-01 → 2027-08-02, end of extended 2028-08-02 → 2028-08-02"},
@@ -53,6 +60,8 @@ func TestRefreshOfAStaleCatalog(t *testing.T) {
 		{catalog.FileAddons, "kube-proxy 1.36: default v1.36.0-eksbuild.1 → v1.36.0-eksbuild.45, latest v1.36.0-eksbuild.1 → v1.36.0-eksbuild.45, oldest v1.36.0-eksbuild.1 → v1.36.0-eksbuild.45"},
 		{catalog.FileAddons, "kube-proxy 1.37: added, default v1.37.0-eksbuild.3, latest v1.37.0-eksbuild.3, oldest v1.37.0-eksbuild.3"},
 		{catalog.FileAddons, "estimated rows replaced by EKS's answers: 1.36"},
+		{catalog.FileCharts, "aws-load-balancer-controller 3.4.0 → 3.5.0 (app v3.4.0 → v3.5.0)"},
+		{"crds/aws-load-balancer-controller-3.5.0.yaml", "2 CRDs from the crds/ of aws-load-balancer-controller 3.5.0 (the program applies them; Helm would not upgrade them)"},
 		{catalog.FileCharts, "cert-manager v1.20.3 → v1.22.1 (app v1.20.3 → v1.22.1)"},
 		{catalog.FileCharts, "karpenter 1.14.1 → 1.15.2 (app 1.14.1 → 1.15.2)"},
 		{catalog.FileCharts, "karpenter-crd 1.14.1 → 1.15.2 (with karpenter)"},
@@ -110,7 +119,8 @@ func TestRefreshFailsWholeAndNamesTheCall(t *testing.T) {
 	}{
 		{"calendar", func(w *refreshtest.World) { w.EKS.Deny = "cluster-versions" }, "eks:DescribeClusterVersions: AccessDeniedException: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: eks:DescribeClusterVersions"},
 		{"an addon", func(w *refreshtest.World) { w.EKS.Deny = "coredns" }, "eks:DescribeAddonVersions (addon coredns): AccessDeniedException:"},
-		{"a chart repository", func(w *refreshtest.World) { w.Helm.Status = http.StatusBadGateway }, "chart cert-manager: GET https://CHARTS/jetstack/index.yaml: 502 Bad Gateway"},
+		{"a chart repository", func(w *refreshtest.World) { w.Helm.Status = http.StatusBadGateway }, "chart aws-load-balancer-controller: GET https://CHARTS/eks/index.yaml: 502 Bad Gateway"},
+		{"a chart without the CRDs the program applies", func(w *refreshtest.World) { w.Helm.CRDs = nil }, "chart aws-load-balancer-controller 3.5.0: reading its crds/: aws-load-balancer-controller 3.5.0 has no crds/"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -138,6 +138,12 @@ func printCatalog(w io.Writer, c *catalog.Catalog, day time.Time) {
 		fmt.Fprintf(tw, "  %s\t%s\tapp %s\tKubernetes %s\t%s\n", name, ch.Version, ch.AppVersion, ch.Kubernetes.Range(), ch.Kubernetes.Source)
 	}
 	_ = tw.Flush()
+	for _, name := range c.ChartNames() {
+		if ch, _ := c.Chart(name); ch.CRDs == catalog.CRDsFromProgram {
+			crds, _ := c.CRDs(ch)
+			fmt.Fprintf(w, "  %s: %d CRDs applied by the program (Helm never upgrades crds/), from %s/%s\n", name, len(crds), catalog.DataDir, catalog.CRDsFile(ch))
+		}
+	}
 	for name, image := range c.Charts.Images {
 		fmt.Fprintf(w, "  image %s: %s\n", name, image)
 	}

@@ -58,7 +58,7 @@ func TestCatalogRefresh(t *testing.T) {
 	assert.Contains(t, out, "eks-releases.json: added 1.37: released 2026-10-02, standard support to 2027-12-02, extended to 2028-12-02")
 	assert.Contains(t, out, "not changed by the refresh (needs a person):\n")
 	assert.Contains(t, out, "charts.json: reloader 3.0.0 is a new major (pinned 2.2.9): not applied")
-	assert.Contains(t, out, "wrote eks-releases.json, addons.json, karpenter.json, charts.json in "+dir)
+	assert.Contains(t, out, "wrote eks-releases.json, addons.json, karpenter.json, charts.json, crds/aws-load-balancer-controller-3.5.0.yaml in "+dir)
 	after, err := catalog.Load(dir)
 	require.NoError(t, err, "what refresh writes loads")
 	assert.Equal(t, "v1.22.1", after.Charts.Charts["cert-manager"].Version)

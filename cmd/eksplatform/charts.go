@@ -121,6 +121,7 @@ func clusterReleases(clusters []*environments.Cluster) ([][]chartcheck.Release, 
 				if err != nil {
 					return fmt.Errorf("%s: %w", r.URN, err)
 				}
+				rel.CRDs = c.ChartCRDs[rel.Chart.Chart]
 				out[i] = append(out[i], rel)
 			}
 			return nil

@@ -127,6 +127,38 @@ func TestLoadBalancerController(t *testing.T) {
 	assert.Equal(t, e.KubernetesProviderURN(), params.Provider)
 }
 
+// Helm installs a chart's crds/ once and never upgrades them; the program
+// applies the load balancer controller's CRDs itself, kept on delete, and
+// the release skips them.
+func TestLoadBalancerControllerAppliesTheChartsCRDs(t *testing.T) {
+	t.Parallel()
+	lbc, _ := catalog.Default().Chart("aws-load-balancer-controller")
+	crds, err := catalog.Default().CRDs(lbc)
+	require.NoError(t, err)
+	e := runNetwork(t, func(a *Args) {
+		a.LoadBalancerController.Chart = lbc
+		a.LoadBalancerController.CRDs = crds
+	})
+	name := testCluster + "-aws-load-balancer-controller"
+	rel := e.Must(t, "kubernetes:helm.sh/v3:Release", name)
+	assert.Equal(t, true, rel.In()["skipCrds"])
+	applied := e.ByType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+	require.Len(t, applied, len(crds))
+	for i, r := range applied {
+		in := r.In()
+		meta := in["metadata"].(map[string]any)
+		assert.Equal(t, crds[i].Name, meta["name"])
+		assert.Equal(t, "true", meta["annotations"].(map[string]any)[kube.PatchForce], "takes over the fields Helm's first install set")
+		assert.Equal(t, crds[i].Object["spec"], in["spec"])
+		assert.True(t, r.RetainOnDelete, "%s: deleting a CRD deletes every object of its kinds", crds[i].Name)
+		assert.Equal(t, e.KubernetesProviderURN(), r.Provider)
+		assert.Contains(t, rel.DependsOn, r.URN, "the release and its webhooks come after the CRDs")
+	}
+
+	_, err = NewLoadBalancerController(nil, "x", &LoadBalancerControllerArgs{Chart: lbc})
+	assert.ErrorContains(t, err, "CRDs are required: the program applies the CRDs of aws-load-balancer-controller 3.5.0 (catalog crds/aws-load-balancer-controller-3.5.0.yaml)")
+}
+
 func TestExternalDNSIsLimitedToItsZones(t *testing.T) {
 	t.Parallel()
 	e := runNetwork(t, nil)

@@ -33,6 +33,10 @@ type LoadBalancerControllerArgs struct {
 	// KubernetesProvider is the cluster's provider; every Kubernetes object uses it.
 	KubernetesProvider pulumi.ProviderResource
 	Chart              catalog.Chart
+	// CRDs are the chart's CustomResourceDefinitions (its crds/, which Helm
+	// never upgrades), applied by the program; required when the catalog
+	// says the program applies them (Chart.CRDs).
+	CRDs []catalog.CRD
 	// IngressClass is made the cluster's default class; its Ingresses join
 	// IngressGroup, so they share one ALB.
 	IngressClass string
@@ -74,6 +78,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	errs.Check(a.IRSA.Valid(), "IRSA needs the cluster's OIDC provider ARN and issuer URL")
 	errs.Check(a.KubernetesProvider != nil, "KubernetesProvider is required")
 	errs.Check(a.Chart.Valid(), "Chart needs repository, chart and version")
+	errs.Check(a.Chart.CRDs != catalog.CRDsFromProgram || len(a.CRDs) > 0, "CRDs are required: the program applies the CRDs of %s %s (catalog %s)", a.Chart.Chart, a.Chart.Version, catalog.CRDsFile(a.Chart))
 	errs.Check(a.IngressClass != "" && a.IngressGroup != "", "IngressClass and IngressGroup are required")
 	errs.Check(a.Scheme == "internet-facing" || a.Scheme == "internal", "Scheme must be internet-facing or internal, got %q", a.Scheme)
 	errs.Check(a.Toleration.Key != "", "Toleration is required")
@@ -104,10 +109,18 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	}
 	c.RoleARN = role.Arn
 
+	// The CRDs go first and stay: the release (and its webhooks) and every
+	// IngressClassParams or TargetGroupBinding need them.
+	crds, err := kube.ApplyCRDs(ctx, name, a.CRDs, a.KubernetesProvider, parent)
+	if err != nil {
+		return nil, err
+	}
+
 	release, err := kube.NewRelease(ctx, name, kube.ReleaseArgs{
 		Name:      "aws-load-balancer-controller",
 		Namespace: LBControllerNamespace,
 		Chart:     a.Chart,
+		SkipCRDs:  len(a.CRDs) > 0,
 		Values: pulumi.Map{
 			"clusterName":    pulumi.String(a.ClusterName),
 			"region":         pulumi.String(a.Region),
@@ -123,7 +136,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 			// webhooks refuse the Services and Ingresses they validate.
 			"keepTLSSecret": pulumi.Bool(true),
 		},
-	}, a.KubernetesProvider, parent, pulumi.DependsOn(append([]pulumi.Resource{role}, a.WaitFor...)))
+	}, a.KubernetesProvider, parent, pulumi.DependsOn(append(append([]pulumi.Resource{role}, crds...), a.WaitFor...)))
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,9 @@ import (
 
 // LoadBalancerSettings switch on the aws-load-balancer-controller.
 type LoadBalancerSettings struct {
-	Chart        catalog.Chart
+	Chart catalog.Chart
+	// CRDs are the chart's CRDs the program applies (catalog.Catalog.CRDs).
+	CRDs         []catalog.CRD
 	IngressClass string
 	IngressGroup string
 	Scheme       string
@@ -90,7 +92,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		c, err := NewLoadBalancerController(ctx, name+"-aws-load-balancer-controller", &LoadBalancerControllerArgs{
 			ClusterName: a.ClusterName, Region: a.Region, Partition: a.Partition, AccountID: a.AccountID,
 			VpcID: a.VpcID, ClusterSecurityGroupID: a.ClusterSecurityGroupID, IRSA: a.IRSA,
-			KubernetesProvider: a.KubernetesProvider, Chart: s.Chart,
+			KubernetesProvider: a.KubernetesProvider, Chart: s.Chart, CRDs: s.CRDs,
 			IngressClass: s.IngressClass, IngressGroup: s.IngressGroup, Scheme: s.Scheme, SubnetIDs: s.SubnetIDs,
 			Toleration: a.Toleration, WaitFor: a.WaitFor, Tags: a.Tags,
 		}, parent)

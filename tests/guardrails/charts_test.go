@@ -101,6 +101,7 @@ func exampleReleases(t *testing.T) []chartcheck.Release {
 			if r.Type == chartcheck.ReleaseType {
 				rel, err := chartcheck.FromInputs(c.Name, c.EKSVersion, r.Inputs)
 				require.NoError(t, err)
+				rel.CRDs = c.ChartCRDs[rel.Chart.Chart]
 				out = append(out, rel)
 			}
 		}

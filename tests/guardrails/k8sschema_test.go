@@ -21,6 +21,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/eksplatform/eksplatform/catalog"
@@ -30,13 +31,14 @@ import (
 // builtins are the built-in kinds the layers declare and the k8s.io/api type
 // each must strictly decode into.
 var builtins = map[string]reflect.Type{
-	"kubernetes:core/v1:Namespace":                               reflect.TypeFor[corev1.Namespace](),
-	"kubernetes:core/v1:Service":                                 reflect.TypeFor[corev1.Service](),
-	"kubernetes:apps/v1:Deployment":                              reflect.TypeFor[appsv1.Deployment](),
-	"kubernetes:networking.k8s.io/v1:Ingress":                    reflect.TypeFor[networkingv1.Ingress](),
-	"kubernetes:networking.k8s.io/v1:IngressClass":               reflect.TypeFor[networkingv1.IngressClass](),
-	"kubernetes:storage.k8s.io/v1:StorageClass":                  reflect.TypeFor[storagev1.StorageClass](),
-	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": reflect.TypeFor[rbacv1.ClusterRoleBinding](),
+	"kubernetes:core/v1:Namespace":                                reflect.TypeFor[corev1.Namespace](),
+	"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": reflect.TypeFor[apiextensionsv1.CustomResourceDefinition](),
+	"kubernetes:core/v1:Service":                                  reflect.TypeFor[corev1.Service](),
+	"kubernetes:apps/v1:Deployment":                               reflect.TypeFor[appsv1.Deployment](),
+	"kubernetes:networking.k8s.io/v1:Ingress":                     reflect.TypeFor[networkingv1.Ingress](),
+	"kubernetes:networking.k8s.io/v1:IngressClass":                reflect.TypeFor[networkingv1.IngressClass](),
+	"kubernetes:storage.k8s.io/v1:StorageClass":                   reflect.TypeFor[storagev1.StorageClass](),
+	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding":  reflect.TypeFor[rbacv1.ClusterRoleBinding](),
 }
 
 // karpenterCRDs are validated against the openAPIV3Schema of the CRDs that
@@ -54,7 +56,6 @@ const karpenterModule = "github.com/aws/karpenter-provider-aws"
 // notValidated are the in-cluster kinds checked elsewhere, and why not here.
 var notValidated = map[string]string{
 	"kubernetes:helm.sh/v3:Release":                        "a Helm release; its values are the chart's, not an API object",
-	"kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams":  "its CRD ships in the load balancer controller's chart, not a Go module",
 	"kubernetes:cert-manager.io/v1:ClusterIssuer":          "its CRD ships in the cert-manager chart, not a Go module",
 	"kubernetes:external-secrets.io/v1:ClusterSecretStore": "its CRD ships in the external-secrets chart, not a Go module",
 }
@@ -197,6 +198,21 @@ type validators struct {
 func loadValidators(t *testing.T) validators {
 	t.Helper()
 	v := validators{crds: map[string]*jsonschema.Schema{}}
+	// The load balancer controller's CRDs are the catalog's copy of its
+	// chart's crds/, which the program applies (charts check compares it
+	// with the published chart).
+	lbc := catalog.Default().DefaultCharts()["aws-load-balancer-controller"]
+	lbcCRDs, err := catalog.Default().CRDs(lbc)
+	require.NoError(t, err)
+	for _, crd := range lbcCRDs {
+		if crd.Name != "ingressclassparams.elbv2.k8s.aws" {
+			continue
+		}
+		data, err := yaml.Marshal(crd.Object)
+		require.NoError(t, err)
+		v.crds["kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams"] = crdSchema(t, crd.Name, data, "v1beta1")
+	}
+	require.Contains(t, v.crds, "kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams")
 	moduleVersion := "v" + catalog.Default().DefaultCharts()["karpenter-crd"].Version
 	for typ, file := range karpenterCRDs {
 		version := typ[strings.LastIndex(typ[:strings.LastIndex(typ, ":")], "/")+1 : strings.LastIndex(typ, ":")]
@@ -240,6 +256,7 @@ func TestEveryKubernetesObjectMatchesItsSchema(t *testing.T) {
 	for typ := range karpenterCRDs {
 		assert.Positive(t, checked[typ], "%s was checked", typ)
 	}
+	assert.Positive(t, checked["kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams"], "IngressClassParams was checked against the controller's CRD")
 }
 
 // TestSchemaChecksCatchMisspelledFields proves the checks above can fail.

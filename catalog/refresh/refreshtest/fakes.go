@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"sigs.k8s.io/yaml"
 )
 
@@ -148,18 +151,55 @@ type ChartEntry struct {
 	Version, App, Kube string
 }
 
-// FakeHelmRepos serves classic chart repositories: GET /<repo>/index.yaml.
+// FakeHelmRepos serves classic chart repositories: GET /<repo>/index.yaml
+// and each version's archive, /<repo>/<chart>-<version>.tgz (a Chart.yaml
+// and, when CRDs names one, crds/crds.yaml).
 type FakeHelmRepos struct {
 	mu     sync.Mutex
 	Repos  map[string]map[string][]ChartEntry // repo path → chart → versions
+	CRDs   map[string]string                  // "<chart>-<version>" → its crds/crds.yaml
 	Status int
 	Hits   int
+}
+
+func (f *FakeHelmRepos) archive(w http.ResponseWriter, repo, file string) {
+	for name, versions := range f.Repos[repo] {
+		for _, v := range versions {
+			if file != name+"-"+v.Version+".tgz" {
+				continue
+			}
+			c := &chart.Chart{Metadata: &chart.Metadata{APIVersion: chart.APIVersionV2, Name: name, Version: v.Version, AppVersion: v.App}}
+			if crds, ok := f.CRDs[name+"-"+v.Version]; ok {
+				c.Files = []*chart.File{{Name: "crds/crds.yaml", Data: []byte(crds)}}
+			}
+			dir, err := os.MkdirTemp("", "fakechart")
+			if err != nil {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			defer func() { _ = os.RemoveAll(dir) }()
+			path, err := chartutil.Save(c, dir)
+			if err != nil {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			b, _ := os.ReadFile(path)
+			w.Header().Set("Content-Type", "application/gzip")
+			_, _ = w.Write(b)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNotFound)
 }
 
 func (f *FakeHelmRepos) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Hits++
+	if dir, file, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); ok && strings.HasSuffix(file, ".tgz") && f.Status == 0 {
+		f.archive(w, dir, file)
+		return
+	}
 	repo, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/index.yaml")
 	charts, known := f.Repos[repo]
 	if !ok || !known {

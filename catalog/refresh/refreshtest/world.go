@@ -67,8 +67,11 @@ func NewWorld(t testing.TB) *World {
 				{"v1.23.0", "v1.23.0", ">= 1.22.0-0"}, {"v1.23.0-alpha.1", "v1.23.0-alpha.1", ">= 1.22.0-0"},
 			}},
 			"metrics-server": {"metrics-server": {{"3.13.0", "0.8.0", ""}, {"3.13.1", "0.8.1", ""}}},
+			"eks":            {"aws-load-balancer-controller": {{"3.4.0", "v3.4.0", ""}, {"3.5.0", "v3.5.0", ""}}},
 			"stakater":       {"reloader": {{"2.2.9", "v1.4.12", ""}, {"2.2.16", "v1.4.21", ">=1.19.0-0"}, {"3.0.0", "v2.0.0", ">=1.30.0-0"}}},
-		}},
+		},
+			CRDs: map[string]string{"aws-load-balancer-controller-3.5.0": LBCCRDs},
+		},
 		Registry: &FakeRegistry{Charts: map[string][]ChartEntry{
 			"karpenter/karpenter": {{"1.14.1", "1.14.1", ""}, {"1.15.0", "1.15.0", ""}, {"1.15.2", "1.15.2", ""},
 				{"1.16.0-rc.1", "1.16.0-rc.1", ""}, {"2.0.0", "2.0.0", ""}},
@@ -86,6 +89,27 @@ func NewWorld(t testing.TB) *World {
 	return w
 }
 
+// LBCCRDs are the crds/crds.yaml the fake repository's
+// aws-load-balancer-controller 3.5.0 carries.
+const LBCCRDs = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: targetgroupbindings.elbv2.k8s.aws}
+spec:
+  group: elbv2.k8s.aws
+  names: {kind: TargetGroupBinding, plural: targetgroupbindings}
+  scope: Namespaced
+  versions: [{name: v1beta1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: ingressclassparams.elbv2.k8s.aws}
+spec:
+  group: elbv2.k8s.aws
+  names: {kind: IngressClassParams, plural: ingressclassparams}
+  scope: Cluster
+  versions: [{name: v1beta1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+`
+
 // Stale loads the stale catalog (stale/ beside this file) with its
 // repositories pointed at the fakes.
 func (w *World) Stale(t testing.TB) *catalog.Catalog {
@@ -97,12 +121,20 @@ func (w *World) Stale(t testing.TB) *catalog.Catalog {
 // WriteStale writes the stale catalog, pointed at the fakes, into dir.
 func (w *World) WriteStale(t testing.TB, dir string) {
 	for name, b := range w.staleFiles(t) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
 	}
 }
 
 func (w *World) staleFiles(t testing.TB) map[string][]byte {
 	files := map[string][]byte{}
+	crds, err := filepath.Glob(filepath.Join(here, "stale", catalog.CRDsDir, "*.yaml"))
+	require.NoError(t, err)
+	for _, path := range crds {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		files[catalog.CRDsDir+"/"+filepath.Base(path)] = b
+	}
 	for _, name := range catalog.Files {
 		b, err := os.ReadFile(filepath.Join(here, "stale", name))
 		require.NoError(t, err)
