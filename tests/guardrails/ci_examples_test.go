@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
+
+	"github.com/eksplatform/eksplatform/environments"
 )
 
 // TestCIExamplesParse: the pipelines in examples/ci are valid YAML with jobs
@@ -65,7 +67,7 @@ func TestCatalogRefreshRunsWeekly(t *testing.T) {
 	assert.Less(t, refresh, rebuild, "rebuilds after the refresh")
 	assert.Less(t, rebuild, plan, "plans with the rebuilt binary")
 	require.NotNil(t, pr, "opens a pull request")
-	assert.Equal(t, "catalog/data/*.json", pr["add-paths"], "only the catalog's files")
+	assert.Equal(t, "catalog/data/*.json\ncatalog/data/crds/*.yaml\n", pr["add-paths"], "only the catalog's files, with the CRDs the program applies")
 	assert.Equal(t, "body.md", pr["body-path"])
 
 	var circle struct {
@@ -86,4 +88,55 @@ func TestCatalogRefreshRunsWeekly(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(job), "eksplatform catalog refresh")
 	assert.Contains(t, string(job), "gh pr create --head catalog-refresh")
+}
+
+// TestPipelinesThatReachTheAPIServerRunInTheDeployerNetwork: every job that
+// previews, rolls out or refreshes the fleet runs where the example
+// environments' deployer setting says the API servers admit it (an in-VPC
+// runner for in_vpc, the NAT egress for public), never on a hosted runner
+// whose address no cluster admits.
+func TestPipelinesThatReachTheAPIServerRunInTheDeployerNetwork(t *testing.T) {
+	t.Parallel()
+	fleet, err := environments.Load(envDir)
+	require.NoError(t, err)
+	var networks []string
+	for _, c := range fleet.Clusters() {
+		networks = append(networks, c.Deployer.IngressCIDRs...)
+		networks = append(networks, c.Deployer.EgressCIDRs...)
+	}
+	require.NotEmpty(t, networks)
+
+	for file, job := range map[string]string{"rollout.yml": "up", "preview.yml": "preview", "scheduled.yml": "checks"} {
+		data, err := os.ReadFile("../../examples/ci/github/" + file)
+		require.NoError(t, err)
+		var gh struct {
+			Jobs map[string]struct {
+				RunsOn any `json:"runs-on"`
+			} `json:"jobs"`
+		}
+		require.NoError(t, yaml.Unmarshal(data, &gh))
+		runsOn, _ := gh.Jobs[job].RunsOn.(string)
+		assert.Regexp(t, `^codebuild-eksplatform-deployer-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}$`, runsOn, "%s: job %s runs on the CodeBuild-hosted runner in the deployer VPC", file, job)
+		for _, n := range networks {
+			assert.Contains(t, string(data), n, "%s says which network the runner sits in", file)
+		}
+	}
+
+	data, err := os.ReadFile("../../examples/ci/circleci/config.yml")
+	require.NoError(t, err)
+	var circle struct {
+		Executors map[string]map[string]any `json:"executors"`
+		Jobs      map[string]struct {
+			Executor string `json:"executor"`
+		} `json:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &circle))
+	assert.Regexp(t, `^[a-z0-9-]+/[a-z0-9-]+$`, circle.Executors["deployer"]["resource_class"], "a self-hosted runner class")
+	for _, job := range []string{"preview", "up", "weekly-checks"} {
+		assert.Equal(t, "deployer", circle.Jobs[job].Executor, "CircleCI job %s runs in the deployer network", job)
+	}
+	assert.Equal(t, "go", circle.Jobs["catalog-refresh"].Executor, "the catalog refresh needs no cluster")
+	for _, n := range networks {
+		assert.Contains(t, string(data), n)
+	}
 }
