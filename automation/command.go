@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -24,6 +25,9 @@ import (
 type Command struct {
 	path    string
 	version semver.Version
+
+	mu      sync.Mutex
+	running map[*os.Process]struct{}
 }
 
 var _ auto.PulumiCommand = (*Command)(nil)
@@ -88,16 +92,32 @@ func (c *Command) Run(ctx context.Context, workdir string, stdin io.Reader, addi
 	cmd := exec.Command(c.path, args...) //nolint:gosec // the CLI and its arguments come from this program
 	cmd.Dir = workdir
 	env := append(os.Environ(), additionalEnv...)
+	// The CLI's own directory goes first on the PATH the run would have
+	// (the last PATH of the environment wins, as it does for exec).
+	path := os.Getenv("PATH")
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
 	env = append(env, "PULUMI_AUTOMATION_API=true", "PULUMI_SKIP_UPDATE_CHECK=true",
-		"PATH="+filepath.Dir(c.path)+string(os.PathListSeparator)+os.Getenv("PATH"))
+		"PATH="+filepath.Dir(c.path)+string(os.PathListSeparator)+path)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = io.MultiWriter(append(additionalOutput, &stdout)...)
 	cmd.Stderr = io.MultiWriter(append(additionalErrorOutput, &stderr)...)
 	cmd.Stdin = stdin
+	// The CLI runs in a process group of its own: a terminal's Ctrl-C (sent
+	// to eksplatform's whole group) reaches only eksplatform, which
+	// interrupts the CLI once. A CLI that received it as well would take the
+	// forwarded interrupt for a second one and stop mid-step, leaving
+	// pending operations in the state.
+	ownProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return "", "", -1, err
 	}
+	c.track(cmd.Process, true)
+	defer c.track(cmd.Process, false)
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -120,4 +140,30 @@ func (c *Command) Run(ctx context.Context, workdir string, stdin io.Reader, addi
 		err = ctx.Err()
 	}
 	return stdout.String(), stderr.String(), code, err
+}
+
+func (c *Command) track(p *os.Process, running bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running == nil {
+		c.running = map[*os.Process]struct{}{}
+	}
+	if running {
+		c.running[p] = struct{}{}
+	} else {
+		delete(c.running, p)
+	}
+}
+
+// Kill ends every CLI this command is running at once, with its provider
+// plugins (its process group): what a second interrupt asks for. The steps
+// in flight stay pending in the state; `eksplatform recover` resolves them.
+// It returns how many CLIs it killed.
+func (c *Command) Kill() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := range c.running {
+		killProcessGroup(p)
+	}
+	return len(c.running)
 }

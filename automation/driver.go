@@ -60,6 +60,17 @@ type Driver struct {
 	Resources Resources
 
 	logMu sync.Mutex
+
+	flightMu  sync.Mutex
+	inFlight  map[string]inFlight
+	abandoned bool
+}
+
+// inFlight is a cluster whose operation has started and not ended.
+type inFlight struct {
+	wave    Wave
+	cluster *environments.Cluster
+	started time.Time
 }
 
 // RunOptions shape one run.
@@ -183,12 +194,10 @@ func (d *Driver) Run(ctx context.Context, plan *Plan, opts RunOptions) (*Report,
 		err = fmt.Errorf("unknown operation %q", opts.Op)
 	}
 	rep.Finished = d.now()
-	if d.OnClusterDone != nil {
-		for wi, w := range plan.Waves {
-			for ci, c := range w.Clusters {
-				if res := rep.Waves[wi].Clusters[ci]; res.Status == StatusNotRun {
-					d.OnClusterDone(w, c, res)
-				}
+	for wi, w := range plan.Waves {
+		for ci, c := range w.Clusters {
+			if res := rep.Waves[wi].Clusters[ci]; res.Status == StatusNotRun {
+				d.done(w, c, res)
 			}
 		}
 	}
@@ -350,18 +359,57 @@ func clusterNames(cs []*environments.Cluster) string {
 	return strings.Join(names, ", ")
 }
 
+// Abandon is for a run that is about to be killed (a second interrupt):
+// every cluster whose operation is under way is reported to OnClusterDone
+// as cancelled with the reason, and nothing more is reported afterwards. It
+// returns the clusters it reported.
+func (d *Driver) Abandon(reason string) []string {
+	d.flightMu.Lock()
+	defer d.flightMu.Unlock()
+	if d.abandoned {
+		return nil
+	}
+	d.abandoned = true
+	var names []string
+	for name, f := range d.inFlight {
+		names = append(names, name)
+		if d.OnClusterDone != nil {
+			now := d.now()
+			d.OnClusterDone(f.wave, f.cluster, ClusterResult{Cluster: name, Role: f.cluster.Role, Status: StatusCancelled,
+				Reason: reason, Started: f.started, Finished: now, Duration: now.Sub(f.started)})
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// done reports a cluster's result unless the run was abandoned.
+func (d *Driver) done(w Wave, c *environments.Cluster, res ClusterResult) {
+	d.flightMu.Lock()
+	delete(d.inFlight, c.Name)
+	abandoned := d.abandoned
+	d.flightMu.Unlock()
+	if d.OnClusterDone != nil && !abandoned {
+		d.OnClusterDone(w, c, res)
+	}
+}
+
 // runCluster does the operation on one cluster and never panics the wave.
 func (d *Driver) runCluster(ctx context.Context, w Wave, c *environments.Cluster, opts RunOptions) (res ClusterResult) {
 	res = ClusterResult{Cluster: c.Name, Role: c.Role}
-	if d.OnClusterDone != nil {
-		defer func() { d.OnClusterDone(w, c, res) }()
-	}
+	defer func() { d.done(w, c, res) }()
 	if ctx.Err() != nil {
 		res.Status, res.Reason = StatusCancelled, "interrupted before it started"
 		return res
 	}
 	start := d.now()
 	res.Started = start
+	d.flightMu.Lock()
+	if d.inFlight == nil {
+		d.inFlight = map[string]inFlight{}
+	}
+	d.inFlight[c.Name] = inFlight{wave: w, cluster: c, started: start}
+	d.flightMu.Unlock()
 	d.logf("[%s] %s %s: started", w.Label(), c.Name, opts.Op)
 	result, notes, skip, err := d.operate(ctx, c, opts)
 	d.Resources.mark(result)
@@ -421,6 +469,9 @@ func (d *Driver) operate(ctx context.Context, c *environments.Cluster, opts RunO
 	}
 	stack, err := d.Backend.Open(ctx, c)
 	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := refusePending(ctx, stack); err != nil {
 		return nil, nil, "", err
 	}
 	switch opts.Op {
@@ -508,4 +559,29 @@ func (d *Driver) gate(ctx context.Context, w Wave, wr *WaveResult) error {
 	}
 	wr.Gate = "passed"
 	return nil
+}
+
+// refusePending stops before a stack whose state holds pending operations:
+// the engine would only warn, and an up would create a second copy of what
+// an interrupted create made.
+func refusePending(ctx context.Context, stack Stack) error {
+	pending, err := stack.PendingOperations(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the state of %s: %w", stack.Name(), err)
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	return fmt.Errorf("stack %s: %w: %s. A run was killed mid-step, so AWS may hold resources the state does not know. "+
+		"Run `eksplatform recover --cluster %s` to list them, then import each by its id or clear them",
+		stack.Name(), ErrPending, DescribePending(pending), stack.Name())
+}
+
+// DescribePending lists pending operations in one line.
+func DescribePending(pending []PendingOperation) string {
+	parts := make([]string, len(pending))
+	for i, p := range pending {
+		parts[i] = p.Type + " " + p.URN
+	}
+	return fmt.Sprintf("%d pending operation(s): %s", len(pending), strings.Join(parts, ", "))
 }

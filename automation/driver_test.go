@@ -457,3 +457,30 @@ func TestEveryClusterIsReportedDoneOnce(t *testing.T) {
 	assert.Equal(t, StatusCancelled, rec.calls["sandbox-01"].Status)
 	assert.Equal(t, StatusNotRun, rec.calls["prod-02"].Status)
 }
+
+// TestPendingOperationsStopEveryOperationOfTheirStack: a stack an
+// interrupted run left with pending operations is neither previewed nor
+// changed; the error names them and the recovery command. The other
+// clusters of the wave still run.
+func TestPendingOperationsStopEveryOperationOfTheirStack(t *testing.T) {
+	t.Parallel()
+	for _, op := range []Operation{OpPreview, OpUp, OpRefresh} {
+		h := newHarness()
+		plan := threeRoles(t)
+		name := plan.Waves[0].Clusters[0].Name
+		for _, c := range plan.Clusters() {
+			h.f.state[c.Name] = []StateResource{{URN: "urn:" + c.Name, Type: "pulumi:pulumi:Stack"}}
+		}
+		h.f.pending[name] = []PendingOperation{{Type: "creating", URN: "urn:pulumi:" + name + "::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt", ResourceType: "aws:eks/nodeGroup:NodeGroup"}}
+		rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: op})
+		require.ErrorIs(t, err, ErrPending, op)
+		res := rep.Waves[0].Clusters[0]
+		assert.Equal(t, StatusFailed, res.Status, op)
+		assert.Contains(t, res.Reason, "1 pending operation(s): creating urn:pulumi:"+name+"::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt", op)
+		assert.Contains(t, res.Reason, "eksplatform recover --cluster "+name, op)
+		for _, c := range h.f.calls {
+			assert.NotEqual(t, name, c.cluster, "%s: %s was not touched (%s)", op, name, c.op)
+		}
+		assert.Equal(t, StatusSucceeded, rep.Waves[0].Clusters[1].Status, "%s: the rest of the wave runs", op)
+	}
+}

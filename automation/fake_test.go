@@ -41,10 +41,15 @@ type fakeBackend struct {
 	state map[string][]StateResource
 	// block, when set, makes operations wait for ctx to be cancelled.
 	block bool
+	// pending maps a cluster to the pending operations of its state.
+	pending map[string][]PendingOperation
+	// recovered records the options of each Recover.
+	recovered map[string]RecoverOptions
 }
 
 func newFake() *fakeBackend {
-	return &fakeBackend{fail: map[string]error{}, changes: map[string][]Change{}, state: map[string][]StateResource{}}
+	return &fakeBackend{fail: map[string]error{}, changes: map[string][]Change{}, state: map[string][]StateResource{},
+		pending: map[string][]PendingOperation{}, recovered: map[string]RecoverOptions{}}
 }
 
 func (f *fakeBackend) Open(_ context.Context, c *environments.Cluster) (Stack, error) {
@@ -157,6 +162,23 @@ func (s *fakeStack) Resources(context.Context) ([]StateResource, error) {
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
 	return append([]StateResource(nil), s.f.state[s.name]...), nil
+}
+
+func (s *fakeStack) PendingOperations(context.Context) ([]PendingOperation, error) {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	return append([]PendingOperation(nil), s.f.pending[s.name]...), nil
+}
+
+func (s *fakeStack) Recover(ctx context.Context, o RecoverOptions) (*Result, error) {
+	r, err := s.do(ctx, "recover", nil)
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	s.f.recovered[s.name] = o
+	if err == nil && o.Clear {
+		delete(s.f.pending, s.name)
+	}
+	return r, err
 }
 
 // recordingGate records gate checks and fails the named clusters.

@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -90,6 +91,9 @@ func (b *PulumiBackend) workspaceOptions() []auto.LocalWorkspaceOption {
 	return opts
 }
 
+// Kill ends every CLI the backend is running, with its plugins (Command.Kill).
+func (b *PulumiBackend) Kill() int { return b.opts.Command.Kill() }
+
 // Open creates or selects the cluster's stack, with its inline program.
 func (b *PulumiBackend) Open(ctx context.Context, c *environments.Cluster) (Stack, error) {
 	b.mu.Lock()
@@ -98,13 +102,18 @@ func (b *PulumiBackend) Open(ctx context.Context, c *environments.Cluster) (Stac
 		return s, nil
 	}
 	s, err := auto.UpsertStackInlineSource(ctx, c.Name, ProjectName, b.opts.Program(c), b.workspaceOptions()...)
+	if err != nil && strings.Contains(err.Error(), "already exists") {
+		// Another first run created the stack between this one's lookup
+		// and its create: select it; its lock then says who runs it.
+		s, err = auto.SelectStackInlineSource(ctx, c.Name, ProjectName, b.opts.Program(c), b.workspaceOptions()...)
+	}
 	if err != nil {
 		return nil, explain(c.Name, err)
 	}
 	if b.opened == nil {
 		b.opened = map[string]*pulumiStack{}
 	}
-	st := &pulumiStack{name: c.Name, stack: s}
+	st := &pulumiStack{name: c.Name, backend: b.opts.BackendURL, stack: s}
 	b.opened[c.Name] = st
 	return st, nil
 }
@@ -134,8 +143,33 @@ func (b *PulumiBackend) Stacks(ctx context.Context) (map[string]StackSummary, er
 }
 
 type pulumiStack struct {
-	name  string
-	stack auto.Stack
+	name    string
+	backend string
+	stack   auto.Stack
+}
+
+// explain is the package's explain, with who holds the lock of a locked
+// stack on a file:// backend.
+func (s *pulumiStack) explain(err error) error {
+	err = explain(s.name, err)
+	if !errors.Is(err, ErrLocked) {
+		return err
+	}
+	locks, lerr := FileLocks(s.backend, s.name)
+	if lerr != nil || len(locks) == 0 {
+		return err
+	}
+	parts := make([]string, len(locks))
+	stale := false
+	for i, l := range locks {
+		parts[i] = "the lock is " + l.Describe(time.Now())
+		stale = stale || l.Stale()
+	}
+	hint := ""
+	if stale {
+		hint = fmt.Sprintf("; `eksplatform recover --cluster %s --release-lock` removes a stale lock", s.name)
+	}
+	return fmt.Errorf("%w; %s%s", err, strings.Join(parts, "; "), hint)
 }
 
 func (s *pulumiStack) Name() string { return s.name }
@@ -147,7 +181,7 @@ func (s *pulumiStack) Preview(ctx context.Context, o PreviewOptions) (*Result, e
 		opts = append(opts, optpreview.Replace(o.Replace))
 	}
 	_, err := s.stack.Preview(ctx, opts...)
-	return c.result(), explain(s.name, err)
+	return c.result(), s.explain(err)
 }
 
 func (s *pulumiStack) Up(ctx context.Context, o UpOptions) (*Result, error) {
@@ -157,7 +191,7 @@ func (s *pulumiStack) Up(ctx context.Context, o UpOptions) (*Result, error) {
 		opts = append(opts, optup.Replace(o.Replace))
 	}
 	_, err := s.stack.Up(ctx, opts...)
-	return c.result(), explain(s.name, err)
+	return c.result(), s.explain(err)
 }
 
 func (s *pulumiStack) Refresh(ctx context.Context, o RefreshOptions) (*Result, error) {
@@ -167,19 +201,19 @@ func (s *pulumiStack) Refresh(ctx context.Context, o RefreshOptions) (*Result, e
 		opts = append(opts, optrefresh.ExpectNoChanges())
 	}
 	_, err := s.stack.Refresh(ctx, opts...)
-	return c.result(), explain(s.name, err)
+	return c.result(), s.explain(err)
 }
 
 func (s *pulumiStack) Destroy(ctx context.Context) (*Result, error) {
 	c := newCollector()
 	_, err := s.stack.Destroy(ctx, optdestroy.EventStreams(c.events))
-	return c.result(), explain(s.name, err)
+	return c.result(), s.explain(err)
 }
 
 func (s *pulumiStack) Outputs(ctx context.Context) (map[string]any, error) {
 	outs, err := s.stack.Outputs(ctx)
 	if err != nil {
-		return nil, explain(s.name, err)
+		return nil, s.explain(err)
 	}
 	out := make(map[string]any, len(outs))
 	for k, v := range outs {
@@ -195,9 +229,121 @@ func (s *pulumiStack) Outputs(ctx context.Context) (map[string]any, error) {
 func (s *pulumiStack) Resources(ctx context.Context) ([]StateResource, error) {
 	dep, err := s.stack.Export(ctx)
 	if err != nil {
-		return nil, explain(s.name, err)
+		return nil, s.explain(err)
 	}
 	return ParseDeployment(dep)
+}
+
+func (s *pulumiStack) PendingOperations(ctx context.Context) ([]PendingOperation, error) {
+	dep, err := s.stack.Export(ctx)
+	if err != nil {
+		return nil, s.explain(err)
+	}
+	return ParsePendingOperations(dep)
+}
+
+// Recover edits the exported state, as Pulumi's manual recovery does:
+// each pending create named in Import becomes a resource with its id, the
+// others are dropped when Clear is set; the state is imported back and a
+// refresh then reads the imported resources (and every other) from the
+// cloud. (The CLI's own --import-pending-creates only retypes the pending
+// operation, which the refresh then drops: the resource never reaches the
+// state.)
+func (s *pulumiStack) Recover(ctx context.Context, o RecoverOptions) (*Result, error) {
+	dep, err := s.stack.Export(ctx)
+	if err != nil {
+		return nil, s.explain(err)
+	}
+	edited, err := resolvePending(dep, o)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", s.name, err)
+	}
+	if err := s.stack.Import(ctx, edited); err != nil {
+		return nil, s.explain(err)
+	}
+	c := newCollector()
+	_, err = s.stack.Refresh(ctx, optrefresh.EventStreams(c.events))
+	return c.result(), s.explain(err)
+}
+
+// resolvePending applies RecoverOptions to an exported deployment.
+func resolvePending(dep apitype.UntypedDeployment, o RecoverOptions) (apitype.UntypedDeployment, error) {
+	var d map[string]json.RawMessage
+	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+		return dep, fmt.Errorf("the exported state does not parse: %w", err)
+	}
+	var resources []map[string]any
+	var pending []struct {
+		Type     string         `json:"type"`
+		Resource map[string]any `json:"resource"`
+	}
+	if raw, ok := d["resources"]; ok {
+		if err := json.Unmarshal(raw, &resources); err != nil {
+			return dep, fmt.Errorf("the exported resources do not parse: %w", err)
+		}
+	}
+	if raw, ok := d["pending_operations"]; ok {
+		if err := json.Unmarshal(raw, &pending); err != nil {
+			return dep, fmt.Errorf("the exported pending operations do not parse: %w", err)
+		}
+	}
+	kept := pending[:0]
+	imported := map[string]bool{}
+	for _, p := range pending {
+		urn, _ := p.Resource["urn"].(string)
+		if id, ok := o.Import[urn]; ok && p.Type == "creating" {
+			p.Resource["id"] = id
+			resources = append(resources, p.Resource)
+			imported[urn] = true
+			continue
+		}
+		if o.Clear && p.Type == "creating" {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	for urn := range o.Import {
+		if !imported[urn] {
+			return dep, fmt.Errorf("%s is not a pending create", urn)
+		}
+	}
+	var err error
+	if d["resources"], err = json.Marshal(resources); err != nil {
+		return dep, err
+	}
+	if d["pending_operations"], err = json.Marshal(kept); err != nil {
+		return dep, err
+	}
+	out, err := json.Marshal(d)
+	if err != nil {
+		return dep, err
+	}
+	return apitype.UntypedDeployment{Version: dep.Version, Deployment: out}, nil
+}
+
+// ParsePendingOperations reads the pending operations of an exported stack.
+func ParsePendingOperations(dep apitype.UntypedDeployment) ([]PendingOperation, error) {
+	var d struct {
+		Pending []struct {
+			Type     string `json:"type"`
+			Resource struct {
+				URN  string `json:"urn"`
+				Type string `json:"type"`
+				ID   string `json:"id"`
+			} `json:"resource"`
+		} `json:"pending_operations"`
+	}
+	if len(dep.Deployment) == 0 {
+		return nil, nil
+	}
+	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+		return nil, fmt.Errorf("the exported state does not parse: %w", err)
+	}
+	out := make([]PendingOperation, 0, len(d.Pending))
+	for _, p := range d.Pending {
+		out = append(out, PendingOperation{Type: p.Type, URN: p.Resource.URN, ResourceType: p.Resource.Type, ID: p.Resource.ID})
+	}
+	return out, nil
 }
 
 // ParseDeployment reads the resources of an exported stack.

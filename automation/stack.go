@@ -84,6 +84,30 @@ type StateResource struct {
 	Parent string `json:"parent,omitempty"`
 }
 
+// PendingOperation is a step the engine started and never saw end: its CLI
+// was killed mid-step. AWS may hold the resource (a create that went
+// through) while the state does not know its id.
+type PendingOperation struct {
+	// Type is creating, updating, deleting or reading.
+	Type string `json:"type"`
+	URN  string `json:"urn"`
+	// ResourceType is the resource's Pulumi type token.
+	ResourceType string `json:"resourceType"`
+	// ID is the provider's id when the engine knew it (not for creates).
+	ID string `json:"id,omitempty"`
+}
+
+// RecoverOptions say how pending operations are resolved.
+type RecoverOptions struct {
+	// Import records pending creates as created, URN to the cloud id of
+	// the resource that the interrupted create made.
+	Import map[string]string
+	// Clear drops the pending creates that Import does not name (the
+	// resources were never made, or will be imported by hand) and reads the
+	// rest of the state from the cloud: a refresh.
+	Clear bool
+}
+
 // Stack is one cluster's stack, as the driver needs it.
 type Stack interface {
 	Name() string
@@ -95,6 +119,11 @@ type Stack interface {
 	Outputs(ctx context.Context) (map[string]any, error)
 	// Resources are what the backend's state holds.
 	Resources(ctx context.Context) ([]StateResource, error)
+	// PendingOperations are the steps an interrupted run left unfinished.
+	PendingOperations(ctx context.Context) ([]PendingOperation, error)
+	// Recover resolves pending operations with a refresh that imports or
+	// clears them.
+	Recover(ctx context.Context, opts RecoverOptions) (*Result, error)
 }
 
 // StackSummary is what a backend knows of a stack without opening it.
@@ -122,6 +151,9 @@ var (
 	ErrCancelled = errors.New("cancelled")
 	// ErrProtected means the plan replaces or deletes a protected kind.
 	ErrProtected = errors.New("refusing to replace or delete a protected resource")
+	// ErrPending means an interrupted run left operations pending in the
+	// stack's state.
+	ErrPending = errors.New("the state holds pending operations of an interrupted run")
 	// ErrGate means a health gate did not pass.
 	ErrGate = errors.New("health gate failed")
 )

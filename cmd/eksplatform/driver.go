@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -128,29 +126,6 @@ var programResources = automation.Resources{
 	ManagementNodeGroup: automation.ResourceRef{Type: kinds.NodeGroup, ParentType: kinds.ManagementNodeGroup},
 }
 
-// interruptible returns a context cancelled by the first SIGINT or SIGTERM:
-// running operations are interrupted through the engine and awaited. A second
-// signal exits at once.
-func interruptible(stderr io.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		select {
-		case s := <-signals:
-			fmt.Fprintf(stderr, "\n%s: interrupting the running operations and waiting for them to stop (the state stays valid); signal again to exit now\n", s)
-			cancel()
-		case <-ctx.Done():
-			return
-		}
-		if s, ok := <-signals; ok {
-			fmt.Fprintf(stderr, "%s again: exiting now; `pulumi cancel` or removing the stack lock may be needed\n", s)
-			hardExit(130)
-		}
-	}()
-	return ctx, func() { signal.Stop(signals); cancel() }
-}
-
 // printPlan writes the waves of a plan.
 func printPlan(w io.Writer, op automation.Operation, plan *automation.Plan) {
 	fmt.Fprintf(w, "%s: %d cluster(s) in %d wave(s)\n", op, len(plan.Clusters()), len(plan.Waves))
@@ -254,7 +229,15 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 	if r.gate {
 		driver.Gate = eksgate.New()
 	}
-	ctx, stop := interruptible(errOut)
+	ctx, stop := automation.Interruptible(errOut, func(os.Signal) {
+		// A second signal: the clusters under way are recorded as
+		// interrupted, then their CLIs and plugins are killed.
+		abandoned := driver.Abandon("killed by a second interrupt: the steps in flight are pending in the state; " +
+			"`eksplatform status` shows them, `eksplatform recover --cluster C` resolves them")
+		killed := backend.Kill()
+		fmt.Fprintf(errOut, "killed %d Pulumi CLI(s) and their plugins; recorded %s as interrupted in %s\n", killed, strings.Join(abandoned, ", "), trail.Store)
+		hardExit(130)
+	})
 	defer stop()
 	rep, runErr := driver.Run(ctx, plan, r.runOpts)
 	printTable(out, rep)
@@ -455,7 +438,9 @@ type clusterStatus struct {
 	NodeRelease      string            `json:"managementNodeGroupReleaseVersion,omitempty"`
 	Karpenter        string            `json:"karpenterVersion,omitempty"`
 	Addons           map[string]string `json:"addonVersions,omitempty"`
-	Error            string            `json:"error,omitempty"`
+	// Pending are the steps an interrupted run left unfinished.
+	Pending []automation.PendingOperation `json:"pendingOperations,omitempty"`
+	Error   string                        `json:"error,omitempty"`
 }
 
 func newStatusCommand(g *globalOptions) *cobra.Command {
@@ -484,7 +469,7 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 				return enc.Encode(rows)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "CLUSTER\tROLE\tWAVE\tLAST UPDATE\tRESOURCES\tKUBERNETES\tDESIRED\tNODE AMI\tKARPENTER")
+			fmt.Fprintln(tw, "CLUSTER\tROLE\tWAVE\tLAST UPDATE\tRESOURCES\tKUBERNETES\tDESIRED\tNODE AMI\tKARPENTER\tPENDING")
 			for _, r := range rows {
 				last := "never"
 				if r.LastUpdate != nil {
@@ -493,10 +478,22 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 				if r.UpdateInProgress {
 					last += " (updating)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Cluster, r.Role, r.Wave, last, r.Resources,
-					dash(r.Kubernetes), r.Desired, dash(r.NodeRelease), dash(r.Karpenter))
+				pending := "-"
+				if len(r.Pending) > 0 {
+					pending = fmt.Sprintf("%d: eksplatform recover --cluster %s", len(r.Pending), r.Cluster)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Cluster, r.Role, r.Wave, last, r.Resources,
+					dash(r.Kubernetes), r.Desired, dash(r.NodeRelease), dash(r.Karpenter), pending)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, r := range rows {
+				if r.Error != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", r.Cluster, r.Error)
+				}
+			}
+			return nil
 		},
 	}
 	addBackendFlags(cmd, &o)
@@ -544,6 +541,9 @@ func fleetStatus(ctx context.Context, fleet *environments.Fleet, backend automat
 						row.Addons[k] = fmt.Sprint(v)
 					}
 				}
+			}
+			if err == nil {
+				row.Pending, err = stack.PendingOperations(ctx)
 			}
 			if err != nil {
 				row.Error = err.Error()

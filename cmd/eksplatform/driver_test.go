@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/automation/audit"
 	"github.com/eksplatform/eksplatform/environments"
-	"github.com/eksplatform/eksplatform/tests/syncbuf"
 )
 
 func TestDriverCommandsRefuseWhatTheyShouldNot(t *testing.T) {
@@ -135,10 +133,13 @@ func TestAuditOfARunThatNeedsNoCloud(t *testing.T) {
 }
 
 // statusBackend answers status from canned stacks.
-type statusBackend struct{ outputs map[string]map[string]any }
+type statusBackend struct {
+	outputs map[string]map[string]any
+	pending map[string][]automation.PendingOperation
+}
 
 func (b statusBackend) Open(_ context.Context, c *environments.Cluster) (automation.Stack, error) {
-	return statusStack{name: c.Name, outs: b.outputs[c.Name]}, nil
+	return statusStack{name: c.Name, outs: b.outputs[c.Name], pending: b.pending[c.Name]}, nil
 }
 
 func (b statusBackend) Stacks(context.Context) (map[string]automation.StackSummary, error) {
@@ -150,11 +151,15 @@ func (b statusBackend) Stacks(context.Context) (map[string]automation.StackSumma
 
 type statusStack struct {
 	automation.Stack
-	name string
-	outs map[string]any
+	name    string
+	outs    map[string]any
+	pending []automation.PendingOperation
 }
 
 func (s statusStack) Outputs(context.Context) (map[string]any, error) { return s.outs, nil }
+func (s statusStack) PendingOperations(context.Context) ([]automation.PendingOperation, error) {
+	return s.pending, nil
+}
 
 func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	t.Parallel()
@@ -163,6 +168,8 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	rows, err := fleetStatus(context.Background(), fleet, statusBackend{outputs: map[string]map[string]any{
 		"np-i01-aws-us-east-2": {"kubernetesVersion": "1.33", "karpenterVersion": "1.14.1",
 			"managementNodeGroupReleaseVersion": "1.33.5-20251101", "addonVersions": map[string]any{"coredns": "v1.12.2-eksbuild.4"}},
+	}, pending: map[string][]automation.PendingOperation{
+		"np-i01-aws-us-east-2": {{Type: "creating", URN: "urn:pulumi:np::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt"}},
 	}})
 	require.NoError(t, err)
 	require.Len(t, rows, 5)
@@ -178,42 +185,9 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	assert.Equal(t, "1.14.1", np.Karpenter)
 	assert.Equal(t, map[string]string{"coredns": "v1.12.2-eksbuild.4"}, np.Addons)
 	assert.Equal(t, time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC), *np.LastUpdate)
+	assert.Equal(t, []automation.PendingOperation{{Type: "creating", URN: "urn:pulumi:np::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt"}},
+		np.Pending, "status shows what an interrupted run left pending")
 	assert.False(t, byName["pre-i01-aws-us-east-2"].Deployed, "an empty stack is not deployed")
 	assert.False(t, byName["prod-i01-aws-us-east-2"].Deployed)
 	assert.Equal(t, "sbx-i01-aws-us-east-1", rows[0].Cluster, "wave order")
-}
-
-// TestInterruptible: the first signal cancels the run's context and says the
-// state stays valid; the second exits at once with 130. Not parallel: the
-// signals go to the whole test process, and parallel tests only start once
-// the sequential ones are done.
-func TestInterruptible(t *testing.T) {
-	exits := make(chan int, 1)
-	hardExit = func(code int) { exits <- code }
-	t.Cleanup(func() { hardExit = os.Exit })
-	var out syncbuf.Buffer
-	ctx, stop := interruptible(&out)
-	defer stop()
-
-	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
-	select {
-	case <-ctx.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("SIGTERM did not cancel the context")
-	}
-	assert.Contains(t, out.String(), "terminated: interrupting the running operations and waiting for them to stop (the state stays valid)")
-	select {
-	case code := <-exits:
-		t.Fatalf("exited with %d after one signal", code)
-	default:
-	}
-
-	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
-	select {
-	case code := <-exits:
-		assert.Equal(t, 130, code)
-	case <-time.After(10 * time.Second):
-		t.Fatal("a second signal did not exit")
-	}
-	assert.Contains(t, out.String(), "interrupt again: exiting now")
 }

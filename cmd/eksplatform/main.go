@@ -76,7 +76,8 @@ With AWS credentials (state in --backend, default file://./.pulumi-state):
   eksplatform preview --all --report-md report.md   the pull request report
   eksplatform up --all --yes                        roll out wave by wave, gated and baked
   eksplatform refresh --all --expect-no-changes     the drift check
-  eksplatform status                                what each cluster runs
+  eksplatform status                                what each cluster runs, and pending operations
+  eksplatform recover --cluster C                   resolve what an interrupted run left pending
   eksplatform destroy --role sandbox --yes          ephemeral roles only
   eksplatform audit --since 7d                      who ran what, newest first (every run is recorded)`,
 		SilenceUsage:  true,
@@ -88,6 +89,6 @@ With AWS credentials (state in --backend, default file://./.pulumi-state):
 		"directory of the environment files (<role>.json)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newValidateCommand(opts), newPlanCommand(opts), newSynthCommand(opts),
-		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts), newAuditCommand(), newCatalogCommand(opts), newChartsCommand(opts))
+		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts), newAuditCommand(), newCatalogCommand(opts), newChartsCommand(opts), newRecoverCommand(opts))
 	return root
 }

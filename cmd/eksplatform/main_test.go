@@ -141,3 +141,17 @@ func TestMissingEnvironmentsDirectory(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "reading environments directory")
 }
+
+// TestRecoverUsage: recover names what it needs before touching a backend.
+func TestRecoverUsage(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := cli("recover")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "recover needs --cluster C")
+	code, _, errOut = cli("recover", "--cluster", "np-i01-aws-us-east-2", "--import", "mgmt=abc", "--environments", envDir)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--import takes URN=ID")
+	code, _, errOut = cli("recover", "--cluster", "nope", "--environments", envDir, "--backend", "file://"+t.TempDir())
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unknown cluster "nope"; clusters: `)
+}

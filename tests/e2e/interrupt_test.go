@@ -1,0 +1,344 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/automation/audit"
+	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/fleetfile"
+)
+
+// helperEnv makes the test binary run interruptHelper instead of the tests:
+// an `up` in a process of its own, which the tests signal as a terminal
+// would (the whole process group).
+const helperEnv = "EKSPLATFORM_E2E_INTERRUPT_HELPER"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(helperEnv); dir != "" {
+		os.Exit(interruptHelper(dir))
+	}
+	os.Exit(m.Run())
+}
+
+// slowResource is e2eslow:index:Slow, the slow provider's resource.
+type slowResource struct{ pulumi.CustomResourceState }
+
+// slowProgram registers one slow resource per cluster, whose create touches
+// marker/<cluster> when it starts and then takes seconds.
+func slowProgram(marker string, seconds float64) func(c *environments.Cluster) pulumi.RunFunc {
+	return func(c *environments.Cluster) pulumi.RunFunc {
+		return func(ctx *pulumi.Context) error {
+			var r slowResource
+			if err := ctx.RegisterResource("e2eslow:index:Slow", c.Name+"-slow", pulumi.Map{
+				"marker":  pulumi.String(filepath.Join(marker, c.Name)),
+				"seconds": pulumi.Float64(seconds),
+			}, &r); err != nil {
+				return err
+			}
+			ctx.Export("kubernetesVersion", pulumi.String(c.EKSVersion))
+			return nil
+		}
+	}
+}
+
+// helperDirs are the directories a helper run and its test share, under one
+// root: the environment files, the state, the markers, the provider's pids.
+type helperDirs struct{ root string }
+
+func (h helperDirs) envs() string   { return filepath.Join(h.root, "environments") }
+func (h helperDirs) state() string  { return filepath.Join(h.root, "state") }
+func (h helperDirs) marker() string { return filepath.Join(h.root, "marker") }
+func (h helperDirs) pids() string   { return filepath.Join(h.root, "pids") }
+func (h helperDirs) home() string   { return filepath.Join(h.root, "pulumi-home") }
+func (h helperDirs) audit() string  { return filepath.Join(h.root, "audit.jsonl") }
+func (h helperDirs) bin() string    { return filepath.Join(h.root, "bin") }
+
+func backendFor(h helperDirs, cmd *automation.Command, seconds float64) (*automation.PulumiBackend, error) {
+	return automation.NewPulumiBackend(automation.PulumiOptions{
+		BackendURL: "file://" + h.state(),
+		Command:    cmd,
+		Program:    slowProgram(h.marker(), seconds),
+		PulumiHome: h.home(),
+		Env: map[string]string{"PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
+			"PATH": h.bin() + string(os.PathListSeparator) + os.Getenv("PATH")},
+	})
+}
+
+// interruptHelper runs `up` of the fleet in root with what the CLI wires
+// for a run: the interrupt handler, the audit trail, the kill on a second
+// signal.
+func interruptHelper(root string) int {
+	h := helperDirs{root}
+	fleet, err := environments.Load(h.envs())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	path, err := automation.FindPulumi("../..")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	cmd, err := automation.NewCommand(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	backend, err := backendFor(h, cmd, 6)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	zero := time.Duration(0)
+	plan, err := automation.NewPlan(fleet, automation.Selection{}, automation.PlanOptions{Bake: &zero})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	trail := &audit.Trail{Store: audit.NewFileStore(h.audit()), Base: audit.Record{RunID: audit.NewRunID(time.Now()), Command: "up"}}
+	d := &automation.Driver{Backend: backend, Log: os.Stderr, OnClusterDone: trail.Done}
+	ctx, stop := automation.Interruptible(os.Stderr, func(os.Signal) {
+		d.Abandon("killed by a second interrupt")
+		backend.Kill()
+		os.Exit(130)
+	})
+	defer stop()
+	rep, err := d.Run(ctx, plan, automation.RunOptions{Op: automation.OpUp})
+	fmt.Printf("outcome %s\n", rep.Outcome)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	return 0
+}
+
+// buildSlowProvider builds the slow provider into dir, which the backends
+// put on the CLI's PATH, where the engine finds it (an ambient plugin).
+func buildSlowProvider(t *testing.T, dir string) {
+	t.Helper()
+	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "pulumi-resource-e2eslow"), "./slowprovider").CombinedOutput()
+	require.NoError(t, err, "building the slow provider: %s", out)
+}
+
+// startHelper writes a fleet of one role of two clusters and starts an up
+// of it in a process group of its own, as a terminal starts a command.
+func startHelper(t *testing.T) (helperDirs, *exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	h := helperDirs{t.TempDir()}
+	for _, d := range []string{h.state(), h.marker(), h.pids(), h.home()} {
+		require.NoError(t, os.MkdirAll(d, 0o700))
+	}
+	src := fleetfile.Write(t, fleetfile.Role{Name: "sandbox", Clusters: 2, ClusterPrefix: "e2e-"})
+	require.NoError(t, os.CopyFS(h.envs(), os.DirFS(src)))
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	buildSlowProvider(t, h.bin())
+	cmd.Env = append(os.Environ(), helperEnv+"="+h.root, "E2ESLOW_PID_DIR="+h.pids())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	return h, cmd, &out
+}
+
+// waitForCreates waits until both clusters' slow creates are under way.
+func waitForCreates(t *testing.T, h helperDirs, out *bytes.Buffer) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		entries, _ := os.ReadDir(h.marker())
+		if len(entries) == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the creates never started:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func waitExit(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		_ = err // the exit code is what the tests read
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("the interrupted up did not end:\n%s", out)
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+func openStacks(t *testing.T, h helperDirs, seconds float64) (*automation.PulumiBackend, *environments.Fleet, []automation.Stack) {
+	t.Helper()
+	backend, err := backendFor(h, pulumiCommand(t), seconds)
+	require.NoError(t, err)
+	fleet, err := environments.Load(h.envs())
+	require.NoError(t, err)
+	var stacks []automation.Stack
+	for _, c := range fleet.Clusters() {
+		s, err := backend.Open(context.Background(), c)
+		require.NoError(t, err)
+		stacks = append(stacks, s)
+	}
+	return backend, fleet, stacks
+}
+
+// TestATerminalInterruptLeavesNoPendingOperation: Ctrl-C in a terminal, a
+// `kill` of the job or GNU timeout signal the whole process group. The
+// Pulumi CLIs run in groups of their own, so each gets one interrupt (from
+// eksplatform), lets its slow create finish and records it: no pending
+// operation, every stack exports. (Before, the CLIs got the group's SIGTERM
+// themselves and stopped mid-step.)
+func TestATerminalInterruptLeavesNoPendingOperation(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			h, cmd, out := startHelper(t)
+			waitForCreates(t, h, out)
+			require.NoError(t, syscall.Kill(-cmd.Process.Pid, sig), "signal the process group")
+			code := waitExit(t, cmd, out)
+			assert.Equal(t, 1, code, "an interrupted run fails:\n%s", out)
+			assert.Contains(t, out.String(), "outcome cancelled")
+
+			_, _, stacks := openStacks(t, h, 0)
+			for _, s := range stacks {
+				pending, err := s.PendingOperations(context.Background())
+				require.NoError(t, err, "%s: the state exports", s.Name())
+				assert.Empty(t, pending, "%s: the create in flight finished and was recorded:\n%s", s.Name(), out)
+				res, err := s.Resources(context.Background())
+				require.NoError(t, err)
+				assert.True(t, hasType(res, "e2eslow:index:Slow"), "%s: the slow resource is in the state", s.Name())
+			}
+		})
+	}
+}
+
+// TestAKilledRunIsRecordedAndRecovered: a second Ctrl-C kills the CLIs mid-
+// step. The run is recorded as interrupted, no provider plugin outlives it,
+// the next up refuses the stacks with pending creates, and recover resolves
+// them: one by import with its id, one by clearing it.
+func TestAKilledRunIsRecordedAndRecovered(t *testing.T) {
+	t.Parallel()
+	h, cmd, out := startHelper(t)
+	waitForCreates(t, h, out)
+	require.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT))
+	time.Sleep(500 * time.Millisecond)
+	require.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT), "a second Ctrl-C")
+	assert.Equal(t, 130, waitExit(t, cmd, out), out.String())
+
+	recs, err := audit.NewFileStore(h.audit()).List(context.Background(), audit.Filter{})
+	require.NoError(t, err)
+	require.Len(t, recs, 2, "both clusters under way are recorded:\n%s", out)
+	for _, r := range recs {
+		assert.Equal(t, automation.StatusCancelled, r.Result, r.Cluster)
+		assert.Equal(t, "killed by a second interrupt", r.Reason, r.Cluster)
+	}
+	pids, err := os.ReadDir(h.pids())
+	require.NoError(t, err)
+	require.NotEmpty(t, pids, "the slow provider ran")
+	for _, p := range pids {
+		pid, err := strconv.Atoi(p.Name())
+		require.NoError(t, err)
+		assert.False(t, aliveAfterKill(pid), "provider plugin %d outlived the killed run", pid)
+	}
+
+	backend, fleet, stacks := openStacks(t, h, 0)
+	ctx := context.Background()
+	var creates []automation.PendingOperation
+	for _, s := range stacks {
+		pending, err := s.PendingOperations(ctx)
+		require.NoError(t, err)
+		require.Len(t, pending, 1, "%s: the killed create is pending", s.Name())
+		assert.Equal(t, "creating", pending[0].Type)
+		assert.Equal(t, "e2eslow:index:Slow", pending[0].ResourceType)
+		creates = append(creates, pending[0])
+	}
+
+	zero := time.Duration(0)
+	plan, err := automation.NewPlan(fleet, automation.Selection{}, automation.PlanOptions{Bake: &zero})
+	require.NoError(t, err)
+	_, err = (&automation.Driver{Backend: backend}).Run(ctx, plan, automation.RunOptions{Op: automation.OpUp})
+	require.ErrorIs(t, err, automation.ErrPending, "up stops before a stack with pending operations")
+
+	_, err = stacks[0].Recover(ctx, automation.RecoverOptions{Clear: true})
+	require.ErrorIs(t, err, automation.ErrLocked, "the killed run's lock is still there")
+	assert.Contains(t, err.Error(), "that process is gone: the lock is stale", "the error names the stale lock")
+	assert.Contains(t, err.Error(), "ago) by ", "and its age")
+	for _, s := range stacks {
+		released, err := automation.ReleaseStaleLocks("file://"+h.state(), s.Name())
+		require.NoError(t, err)
+		assert.Len(t, released, 1, s.Name())
+	}
+	_, err = stacks[0].Recover(ctx, automation.RecoverOptions{Import: map[string]string{creates[0].URN: "slow-imported"}})
+	require.NoError(t, err)
+	_, err = stacks[1].Recover(ctx, automation.RecoverOptions{Clear: true})
+	require.NoError(t, err)
+	for _, s := range stacks {
+		pending, err := s.PendingOperations(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, pending, s.Name())
+	}
+	res, err := stacks[0].Resources(ctx)
+	require.NoError(t, err)
+	assert.True(t, hasType(res, "e2eslow:index:Slow"), "the imported create is in the state")
+	res, err = stacks[1].Resources(ctx)
+	require.NoError(t, err)
+	assert.False(t, hasType(res, "e2eslow:index:Slow"), "the cleared create is not")
+
+	rep, err := (&automation.Driver{Backend: backend}).Run(ctx, plan, automation.RunOptions{Op: automation.OpUp})
+	require.NoError(t, err, "after recovery the up runs")
+	assert.Equal(t, 1, counts(rep, stacks[1].Name())[automation.KindCreate], "the cleared resource is created again")
+	assert.Zero(t, counts(rep, stacks[0].Name())[automation.KindCreate], "the imported one is not")
+}
+
+func hasType(res []automation.StateResource, typ string) bool {
+	for _, r := range res {
+		if r.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// aliveAfterKill says whether pid still runs once a SIGKILL sent to it has
+// had time to take effect.
+func aliveAfterKill(pid int) bool {
+	for range 50 {
+		if !alive(pid) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return alive(pid)
+}
+
+// alive says whether pid is a running process (a zombie is not).
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(rest, "Z")
+}
