@@ -16,9 +16,9 @@ func newRecoverCommand(g *globalOptions) *cobra.Command {
 	var o backendOptions
 	var cluster string
 	var imports []string
-	var clear bool
+	var clear, releaseLock bool
 	cmd := &cobra.Command{
-		Use:   "recover --cluster C [--import URN=ID ...] [--clear]",
+		Use:   "recover --cluster C [--release-lock] [--import URN=ID ...] [--clear]",
 		Short: "List and resolve the pending operations an interrupted run left in a cluster's state",
 		Long: `A run that was killed mid-step (a second Ctrl-C, a killed CI job, a machine
 that went away) leaves the steps it had started pending in the state: a
@@ -36,7 +36,12 @@ AWS (the URN names its type and name):
 Both run a refresh of the stack, which reads every other resource from AWS
 (so the run needs the cluster account's credentials) and resolves the
 pending updates and deletes. A create that is neither imported nor cleared
-keeps the stack refused.`,
+keeps the stack refused.
+
+A killed run also leaves its lock on the stack. --release-lock removes it on
+a file:// backend when its holder is known to be gone (it ran on this host
+and its process has ended); the error of a locked stack says who holds the
+lock and since when.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -59,9 +64,21 @@ keeps the stack refused.`,
 			if !ok {
 				return usageError{fmt.Errorf("unknown cluster %q; clusters: %s", cluster, strings.Join(fleet.ClusterNames(), ", "))}
 			}
-			backend, _, err := newBackend(&o)
+			backend, url, err := newBackend(&o)
 			if err != nil {
 				return err
+			}
+			if releaseLock {
+				released, err := automation.ReleaseStaleLocks(url, cluster)
+				if err != nil {
+					return err
+				}
+				for _, l := range released {
+					fmt.Fprintf(out, "%s: released the lock %s\n", cluster, l.Describe(time.Now()))
+				}
+				if len(released) == 0 {
+					fmt.Fprintf(out, "%s: no lock to release\n", cluster)
+				}
 			}
 			ctx := cmd.Context()
 			stack, err := backend.Open(ctx, c)
@@ -131,6 +148,7 @@ keeps the stack refused.`,
 	}
 	cmd.Flags().StringVar(&cluster, "cluster", "", "the cluster whose stack to recover")
 	cmd.Flags().StringArrayVar(&imports, "import", nil, "URN=ID: record a pending create as created with this cloud id (repeatable)")
+	cmd.Flags().BoolVar(&releaseLock, "release-lock", false, "remove the stack's lock when the run that held it is gone (file:// backends)")
 	cmd.Flags().BoolVar(&clear, "clear", false, "drop the pending creates that --import does not name, after checking AWS has none of them")
 	addBackendFlags(cmd, &o)
 	cmd.Flags().StringVar(&o.audit, "audit", "", auditFlagHelp)

@@ -349,3 +349,43 @@ func TestACancelledUpLeavesEveryStackExportable(t *testing.T) {
 	_, err = e.driver().Run(context.Background(), e.plan(t), automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err, e.log.String())
 }
+
+// TestTwoFirstRunsOnANewStack: two runs (two backends, as two CI jobs)
+// open and update one new stack at once. Whichever creates the stack
+// second selects it instead of failing with "already exists"; an up that
+// meets the other's update is told the stack is locked.
+func TestTwoFirstRunsOnANewStack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 1, 1)
+	c := e.fleet.Clusters()[0]
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			b, err := automation.NewPulumiBackend(automation.PulumiOptions{
+				BackendURL: "file://" + e.state, Command: pulumiCommand(t), Program: e.programs.For,
+				PulumiHome: t.TempDir(), Env: map[string]string{"PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase"},
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+			s, err := b.Open(context.Background(), c)
+			if err != nil {
+				errs <- err
+				return
+			}
+			_, err = s.Up(context.Background(), automation.UpOptions{})
+			errs <- err
+		}()
+	}
+	succeeded := 0
+	for range 4 {
+		err := <-errs
+		if err == nil {
+			succeeded++
+			continue
+		}
+		assert.ErrorIs(t, err, automation.ErrLocked, "a run that loses the race is told the stack is locked, not %v", err)
+	}
+	assert.Positive(t, succeeded, "one of the runs updates the stack")
+}
