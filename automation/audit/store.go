@@ -30,6 +30,9 @@ type Record struct {
 	Actor   Actor          `json:"actor"`
 	Commit  string         `json:"commit,omitempty"` // git commit of the repo
 	Dirty   bool           `json:"dirty,omitempty"`  // the working tree had uncommitted changes
+	// Overrides are the error-level plan findings the run was told to
+	// ignore (--allow-check), "CODE subject: message".
+	Overrides []string `json:"overrides,omitempty"`
 }
 
 // Actor says who ran a command, and from where.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/automation/eksgate"
+	"github.com/eksplatform/eksplatform/automation/upgrade"
 	"github.com/eksplatform/eksplatform/components/kinds"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/stacks"
@@ -189,6 +191,58 @@ type driverRun struct {
 	gate     bool
 	// check refuses a plan before anything runs.
 	check func(plan *automation.Plan) error
+	// planChecks runs plan's checks first (up, preview): an error-level
+	// finding refuses the run unless allowChecks names its code.
+	planChecks  bool
+	allowChecks []string
+}
+
+// addAllowCheckFlag adds --allow-check to a command that runs plan's checks.
+func addAllowCheckFlag(cmd *cobra.Command, r *driverRun) {
+	r.planChecks = true
+	cmd.Flags().StringSliceVar(&r.allowChecks, "allow-check", nil,
+		"run even though this check of `eksplatform plan` fails with an error, e.g. --allow-check FLT101 (repeatable; the audit records it)")
+}
+
+// preflight runs plan's checks over the selection, reading current
+// versions from the backend. It returns the overridden findings, or an
+// error naming every refusing one.
+func (r *driverRun) preflight(ctx context.Context, fleet *environments.Fleet, sel automation.Selection, backend automation.Backend, w io.Writer) ([]string, error) {
+	today, err := parseToday("")
+	if err != nil {
+		return nil, err
+	}
+	plan, err := upgrade.Build(ctx, upgrade.Inputs{Fleet: fleet, Today: today, Selection: sel, State: &upgrade.BackendState{Backend: backend}})
+	if err != nil {
+		return nil, fmt.Errorf("the pre-upgrade checks: %w", err)
+	}
+	var overrides []string
+	var refused []upgrade.Finding
+	for _, f := range plan.Findings {
+		if f.Severity != upgrade.Error {
+			continue
+		}
+		if slices.ContainsFunc(r.allowChecks, func(c string) bool { return strings.EqualFold(c, f.Code) }) {
+			overrides = append(overrides, fmt.Sprintf("%s %s: %s", f.Code, f.Subject, f.Message))
+			fmt.Fprintf(w, "warning: %s %s: %s (allowed by --allow-check %s)\n", f.Code, f.Subject, f.Message, f.Code)
+			continue
+		}
+		refused = append(refused, f)
+	}
+	if len(refused) == 0 {
+		return overrides, nil
+	}
+	codes := []string{}
+	for _, f := range refused {
+		fmt.Fprintf(w, "%s %s: %s\n  fix: %s\n", f.Code, f.Subject, f.Message, f.Fix)
+		if !slices.Contains(codes, f.Code) {
+			codes = append(codes, f.Code)
+		}
+	}
+	fmt.Fprintf(w, "%s refuses to run: %d check(s) of `eksplatform plan` fail with an error (above); nothing was changed. "+
+		"Fix them, or name each check to run anyway: --allow-check %s (the audit records it)\n",
+		r.runOpts.Op, len(refused), strings.Join(codes, " --allow-check "))
+	return nil, exitError{1}
 }
 
 func (r *driverRun) run(cmd *cobra.Command) error {
@@ -215,15 +269,27 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 			return err
 		}
 	}
+	for _, c := range r.allowChecks {
+		if !slices.ContainsFunc(upgrade.Codes, func(code string) bool { return strings.EqualFold(code, c) }) {
+			return usageError{fmt.Errorf("--allow-check takes a check code of `eksplatform plan` (%s), got %q", strings.Join(upgrade.Codes, ", "), c)}
+		}
+	}
 	backend, url, err := newBackend(&r.backend)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(errOut, "backend %s\n", redactURL(url))
+	var overrides []string
+	if r.planChecks {
+		if overrides, err = r.preflight(context.Background(), fleet, sel, backend, errOut); err != nil {
+			return err
+		}
+	}
 	trail, err := newTrail(&r.backend, r.g.environments, r.runOpts.Op, time.Now(), errOut)
 	if err != nil {
 		return err
 	}
+	trail.Base.Overrides = overrides
 	printPlan(errOut, r.runOpts.Op, plan)
 	driver := &automation.Driver{Backend: backend, Log: errOut, OnClusterDone: trail.Done, Resources: programResources}
 	if r.gate {
@@ -292,6 +358,9 @@ parallel; the report keeps wave order) and collects what would change.
 node groups, and failures), then the changes of each cluster, kept under
 60 000 characters. --json writes the same as data.
 
+Like up, preview first runs the checks of ` + "`eksplatform plan`" + `: an error-level
+finding refuses it unless --allow-check names its code.
+
 Needs AWS credentials for each cluster's account and the aws, eks and
 kubernetes provider plugins; without them each cluster fails with a message
 that says which is missing.`,
@@ -303,6 +372,7 @@ that says which is missing.`,
 	cmd.Flags().StringVar(&r.backend.audit, "audit", "", auditFlagHelp)
 	cmd.Flags().IntVar(&r.runOpts.Parallel, "parallel", 0, "previews at once (default: the largest parallelism of the waves)")
 	cmd.Flags().StringVar(&r.mdOut, "report-md", "", "write the markdown report for the pull request to this file")
+	addAllowCheckFlag(cmd, r)
 	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the report as JSON to this file")
 	return cmd
 }
@@ -324,6 +394,11 @@ answering), then the wave bakes before the next one starts.
 
 A failed cluster fails its wave: the rest of the wave finishes, no later wave
 starts, the exit code is 1. --from-wave N resumes.
+
+Before anything runs, the checks of ` + "`eksplatform plan`" + ` run over the
+selection, with the current versions read from the backend: an error-level
+finding (a skipped minor, prod ahead of nonprod, a chart that does not
+support the target, ...) refuses the run unless --allow-check names its code.
 
 Each cluster is previewed first: a replacement or deletion of an EKS cluster,
 EFS file system, KMS key or node group is refused unless --allow-replace
@@ -363,6 +438,7 @@ are created as usual and say so.`,
 	cmd.Flags().StringVar(&bake, "bake", "", "wait after each wave's gate, overriding the environment files (e.g. 10m, 0s)")
 	cmd.Flags().StringSliceVar(&r.runOpts.AllowReplace, "allow-replace", nil, "URN of a protected resource this run may replace or delete (repeatable)")
 	cmd.Flags().BoolVar(&r.runOpts.RefreshManagementNodes, "refresh-management-nodes", false, "replace the management node group of clusters that already exist")
+	addAllowCheckFlag(cmd, r)
 	cmd.Flags().BoolVar(&noGate, "skip-health-gate", false, "do not gate waves on EKS health (for clusters the gate cannot reach)")
 	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the run's report as JSON to this file")
 	return cmd

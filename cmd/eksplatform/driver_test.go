@@ -191,3 +191,40 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	assert.False(t, byName["prod-i01-aws-us-east-2"].Deployed)
 	assert.Equal(t, "sbx-i01-aws-us-east-1", rows[0].Cluster, "wave order")
 }
+
+// TestUpAndPreviewRefuseWhatPlanRefuses: prod bumped ahead of nonprod is an
+// error of plan (FLT101); up and preview refuse it before touching any
+// stack, naming the check and the flag, and --allow-check lets the run go
+// on with the override in its audit records.
+func TestUpAndPreviewRefuseWhatPlanRefuses(t *testing.T) {
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "test")
+	envs := bumped(t, map[string]string{"prod": "1.37"}, "prod")
+	for _, args := range [][]string{{"up", "--role", "prod", "--yes"}, {"preview", "--role", "prod"}} {
+		state := t.TempDir()
+		code, _, errOut := cli(append(args, "--environments", envs, "--backend", "file://"+state, "--audit", "file://"+state+"/audit.jsonl")...)
+		assert.Equal(t, 1, code, errOut)
+		assert.Contains(t, errOut, "FLT101 prod: ", args)
+		assert.Contains(t, errOut, args[0]+" refuses to run: 1 check(s) of `eksplatform plan` fail with an error (above); nothing was changed", args)
+		assert.Contains(t, errOut, "--allow-check FLT101", args)
+		stacks, _ := filepath.Glob(filepath.Join(state, ".pulumi", "stacks", "*", "*", "*"))
+		assert.Empty(t, stacks, "%v: no stack was created", args)
+		assert.NoFileExists(t, filepath.Join(state, "audit.jsonl"), "%v: no run was recorded", args)
+	}
+
+	state := t.TempDir()
+	code, _, errOut := cli("preview", "--role", "prod", "--allow-check", "flt101", "--environments", envs,
+		"--backend", "file://"+state, "--audit", "file://"+state+"/audit.jsonl")
+	assert.NotContains(t, errOut, "refuses to run")
+	assert.Contains(t, errOut, "(allowed by --allow-check FLT101)")
+	recs, err := audit.NewFileStore(filepath.Join(state, "audit.jsonl")).List(context.Background(), audit.Filter{})
+	require.NoError(t, err, errOut)
+	require.NotEmpty(t, recs, "exit %d: %s", code, errOut)
+	for _, r := range recs {
+		require.Len(t, r.Overrides, 1, r.Cluster)
+		assert.True(t, strings.HasPrefix(r.Overrides[0], "FLT101 prod: "), r.Overrides[0])
+	}
+
+	code, _, errOut = cli("up", "--role", "prod", "--yes", "--allow-check", "EKS999", "--environments", envs, "--backend", "file://"+t.TempDir())
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `--allow-check takes a check code of `+"`eksplatform plan`")
+}
