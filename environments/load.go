@@ -56,6 +56,7 @@ func Load(dir string, opts ...Option) (*Fleet, error) {
 	fleet, err := loadFiles(optionsOf(opts), files)
 	if fleet != nil {
 		fleet.Dir = dir
+		fleet.Warnings = append(skippedFiles(dir, entries), fleet.Warnings...)
 	}
 	return fleet, err
 }
@@ -68,7 +69,7 @@ func loadFiles(o options, paths []string) (*Fleet, error) {
 	var all Errors
 	fleet := &Fleet{Catalog: o.cat}
 	for _, path := range paths {
-		data, err := os.ReadFile(path)
+		data, err := readBounded(path)
 		if err != nil {
 			all = append(all, FieldError{File: path, Msg: err.Error()})
 			continue
@@ -125,6 +126,9 @@ func asErrors(err error) Errors {
 
 func loadFile(cat *catalog.Catalog, path string, data []byte) (*Role, []Warning, error) {
 	var f File
+	if err := checkDepth(data); err != nil {
+		return nil, nil, FieldError{File: path, Msg: err.Error()}
+	}
 	if err := decodeStrict(path, data, &f); err != nil {
 		return nil, nil, err
 	}
