@@ -112,4 +112,3 @@ func skippedFiles(dir string, entries []os.DirEntry) []Warning {
 	}
 	return out
 }
-

@@ -1,6 +1,7 @@
 package environments
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,4 +80,25 @@ func TestFilesThatLookLikeEnvironmentsButAreNotReadAreWarnedAbout(t *testing.T) 
 		assert.Contains(t, got, filepath.Join(dir, name)+": is not read: environment files are <role>.json (lower-case .json); rename it to load its role, or move it out of "+dir)
 	}
 	assert.Len(t, got, 3, "README.md is not an environment file")
+}
+
+// TestVeryWidePublicCIDRsAreWarnedAbout.
+func TestVeryWidePublicCIDRsAreWarnedAbout(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../environments/sandbox.json")
+	require.NoError(t, err)
+	var d map[string]any
+	require.NoError(t, json.Unmarshal(src, &d))
+	d["endpoint_access"] = map[string]any{"public_cidrs": []any{"64.0.0.0/3", "203.0.113.0/24"}}
+	data, err := json.Marshal(d)
+	require.NoError(t, err)
+	_, warnings, err := Parse("environments/sandbox.json", data)
+	require.NoError(t, err)
+	var got []string
+	for _, w := range warnings {
+		got = append(got, w.Error())
+	}
+	assert.Contains(t, got, "environments/sandbox.json: endpoint_access.public_cidrs[0]: 64.0.0.0/3 admits 536870912 addresses to the Kubernetes API; "+
+		"a deployer's or office's egress is usually a /24 or narrower")
+	assert.Len(t, got, 1, "203.0.113.0/24 is not wide")
 }

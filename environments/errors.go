@@ -45,10 +45,15 @@ func (es Errors) sorted() Errors {
 
 // collector gathers errors for one file.
 type collector struct {
-	file string
-	errs Errors
+	file  string
+	errs  Errors
+	warns []Warning
 	// cat holds the facts the file is checked against.
 	cat *catalog.Catalog
+}
+
+func (c *collector) warn(path, format string, args ...any) {
+	c.warns = append(c.warns, Warning{File: c.file, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (c *collector) add(path, format string, args ...any) {

@@ -139,7 +139,7 @@ func loadFile(cat *catalog.Catalog, path string, data []byte) (*Role, []Warning,
 	if len(c.errs) > 0 {
 		return nil, nil, c.errs
 	}
-	var warnings []Warning
+	warnings := c.warns
 	if f.AdminTeamClaim != "" && f.OIDCIdentityProvider == nil {
 		warnings = append(warnings, Warning{File: path, Path: "admin_team_claim",
 			Msg: "has no oidc_identity_provider to come through; the claim is not bound to cluster-admin until one is declared"})

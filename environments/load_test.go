@@ -442,6 +442,14 @@ var badCorpus = []badCase{
 		},
 	},
 	{
+		name: "halves of the address space that together are 0.0.0.0/0",
+		data: edit(func(d map[string]any) {
+			d["endpoint_access"] = map[string]any{"public_cidrs": []any{"0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2", "203.0.113.0/24"}}
+		}),
+		want: []string{`environments/prod.json: endpoint_access.public_cidrs: 0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/2, 203.0.113.0/24 together cover the whole IPv4 address space, ` +
+			`which opens the Kubernetes API to the whole internet as 0.0.0.0/0 would; list the networks that need it`},
+	},
+	{
 		name: "the deploy role also listed as an access entry",
 		data: edit(func(d map[string]any) {
 			cluster(d, 0)["deploy_role_arn"] = "arn:aws:iam::345678901234:role/PlatformAdmin"

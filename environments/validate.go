@@ -391,6 +391,7 @@ func validateEndpoint(c *collector, path string, e *EndpointAccessSpec) {
 
 // validatePublicCIDRs checks the networks a public endpoint admits.
 func validatePublicCIDRs(c *collector, path string, cidrs []string) {
+	var valid []netip.Prefix
 	for i, s := range cidrs {
 		p := indexPath(path, i)
 		prefix, err := netip.ParsePrefix(s)
@@ -401,8 +402,38 @@ func validatePublicCIDRs(c *collector, path string, cidrs []string) {
 			c.add(p, "0.0.0.0/0 opens the Kubernetes API to the whole internet; list the networks that need it")
 		case prefix.Masked() != prefix:
 			c.add(p, "must be a network address: %s has host bits set, did you mean %s?", s, prefix.Masked())
+		default:
+			valid = append(valid, prefix)
+			if prefix.Bits() < wideCIDRBits {
+				c.warn(p, "%s admits %d addresses to the Kubernetes API; a deployer's or office's egress is usually a /%d or narrower",
+					s, uint64(1)<<(32-prefix.Bits()), 24)
+			}
 		}
 	}
+	if covered := addressesCovered(valid); covered == 1<<32 {
+		c.add(path, "%s together cover the whole IPv4 address space, which opens the Kubernetes API to the whole internet as 0.0.0.0/0 would; "+
+			"list the networks that need it", strings.Join(cidrs, ", "))
+	}
+}
+
+// wideCIDRBits: public CIDRs wider than this are warned about.
+const wideCIDRBits = 16
+
+// addressesCovered counts the IPv4 addresses the prefixes cover together.
+// Two prefixes are either disjoint or one holds the other.
+func addressesCovered(prefixes []netip.Prefix) uint64 {
+	sorted := slices.Clone(prefixes)
+	slices.SortFunc(sorted, func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
+	var kept []netip.Prefix
+	var total uint64
+	for _, p := range sorted {
+		if slices.ContainsFunc(kept, func(k netip.Prefix) bool { return k.Contains(p.Addr()) }) {
+			continue
+		}
+		kept = append(kept, p)
+		total += uint64(1) << (32 - p.Bits())
+	}
+	return total
 }
 
 func validateLogging(c *collector, path string, l *LoggingSpec) {
