@@ -245,8 +245,33 @@ func (r *driverRun) preflight(ctx context.Context, fleet *environments.Fleet, se
 	return nil, exitError{1}
 }
 
+// Bounds of the numeric flags of the driver commands.
+const (
+	maxParallel = 64
+	maxBake     = 24 * time.Hour
+)
+
+// checkFlagRanges refuses out-of-range values of the flags a user set.
+func checkFlagRanges(cmd *cobra.Command) error {
+	f := cmd.Flags()
+	if f.Changed("parallel") {
+		if n, _ := f.GetInt("parallel"); n < 1 || n > maxParallel {
+			return usageError{fmt.Errorf("--parallel must be between 1 and %d, got %d", maxParallel, n)}
+		}
+	}
+	if f.Changed("from-wave") {
+		if n, _ := f.GetInt("from-wave"); n < 0 {
+			return usageError{fmt.Errorf("--from-wave must be a wave number (0 or more, as in the environment files), got %d", n)}
+		}
+	}
+	return nil
+}
+
 func (r *driverRun) run(cmd *cobra.Command) error {
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if err := checkFlagRanges(cmd); err != nil {
+		return err
+	}
 	sel, err := r.sel.selection()
 	if err != nil {
 		return err
@@ -413,6 +438,9 @@ are created as usual and say so.`,
 				d, err := time.ParseDuration(bake)
 				if err != nil || d < 0 {
 					return usageError{fmt.Errorf("--bake must be a duration like 30m or 0s, got %q", bake)}
+				}
+				if d > maxBake {
+					return usageError{fmt.Errorf("--bake must be at most %s (a longer soak is a pause between runs: resume with --from-wave), got %s", maxBake, d)}
 				}
 				r.planOpts.Bake = &d
 			}

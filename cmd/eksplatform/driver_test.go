@@ -38,6 +38,11 @@ func TestDriverCommandsRefuseWhatTheyShouldNot(t *testing.T) {
 		"bad bake":              {[]string{"up", "--all", "--yes", "--bake", "soon"}, []string{`--bake must be a duration like 30m or 0s, got "soon"`}},
 		"resume past the end":   {[]string{"up", "--all", "--yes", "--from-wave", "9"}, []string{"no wave 9 or later in this plan; its waves are 0, 1, 2, 3"}},
 		"unknown role":          {[]string{"refresh", "--role", "qa"}, []string{`unknown role "qa"; roles: sandbox, preview, nonprod, prod`}},
+		"parallel 0":            {[]string{"up", "--all", "--yes", "--parallel", "0"}, []string{"--parallel must be between 1 and 64, got 0"}},
+		"parallel -1":           {[]string{"preview", "--all", "--parallel", "-1"}, []string{"--parallel must be between 1 and 64, got -1"}},
+		"negative wave":         {[]string{"up", "--all", "--yes", "--from-wave", "-2"}, []string{"--from-wave must be a wave number (0 or more"}},
+		"negative bake":         {[]string{"up", "--all", "--yes", "--bake", "-5m"}, []string{`--bake must be a duration like 30m or 0s, got "-5m"`}},
+		"absurd bake":           {[]string{"up", "--all", "--yes", "--bake", "9000h"}, []string{"--bake must be at most 24h0m0s"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, _, errOut := cli(append(tc.args, "--environments", envDir, "--backend", "file://"+t.TempDir())...)
