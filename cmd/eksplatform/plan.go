@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -108,6 +109,9 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	} else if want {
 		backend, url, err := newBackend(&o.backend)
 		if err != nil {
+			if isUsageError(err) && strings.Contains(err.Error(), "PULUMI_CONFIG_PASSPHRASE") {
+				return usageError{fmt.Errorf("%w. plan reads the current versions from the state; --offline plans from the environment files alone", err)}
+			}
 			return err
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "reading current versions from %s\n", redactURL(url))
@@ -159,8 +163,11 @@ func (o *planOptions) stateWanted() (bool, error) {
 		url = os.Getenv("PULUMI_BACKEND_URL")
 	}
 	if url == "" {
-		st, err := os.Stat(DefaultStateDir)
-		return err == nil && st.IsDir(), nil
+		// The default directory is read only when it holds stacks: an
+		// empty one (left by a failed status or preview) needs no
+		// passphrase to plan.
+		stacks, _ := filepath.Glob(filepath.Join(DefaultStateDir, ".pulumi", "stacks", "*", "*", "*.json*"))
+		return len(stacks) > 0, nil
 	}
 	if dir, ok := strings.CutPrefix(url, "file://"); ok {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {

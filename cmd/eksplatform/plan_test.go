@@ -317,3 +317,28 @@ func TestPlanReadsTheBackend(t *testing.T) {
 	assert.Equal(t, 1, code, errOut)
 	assert.Contains(t, out, "ERROR EKS101 np-i01-aws-us-east-2: eks_version 1.37 skips a minor version: the cluster runs 1.35")
 }
+
+// TestPlanNeedsNoPassphraseForAnEmptyStateDirectory: a failed status or
+// preview leaves an empty .pulumi-state/; make plan must still work
+// without a passphrase. With stacks there, the missing passphrase names
+// --offline.
+func TestPlanNeedsNoPassphraseForAnEmptyStateDirectory(t *testing.T) {
+	envs, err := filepath.Abs(envDir)
+	require.NoError(t, err)
+	t.Chdir(t.TempDir())
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "")
+	require.NoError(t, os.Unsetenv("PULUMI_CONFIG_PASSPHRASE"))
+	t.Setenv("PULUMI_BACKEND_URL", "")
+	require.NoError(t, os.MkdirAll(filepath.Join(DefaultStateDir, ".pulumi", "stacks"), 0o700))
+	code, _, errOut := cli("plan", "--today", planDay, "--environments", envs)
+	assert.Equal(t, 0, code, errOut)
+	assert.NotContains(t, errOut, "PULUMI_CONFIG_PASSPHRASE")
+
+	stack := filepath.Join(DefaultStateDir, ".pulumi", "stacks", "organization", "eksplatform")
+	require.NoError(t, os.MkdirAll(stack, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(stack, "np-i01-aws-us-east-2.json"), []byte("{}"), 0o600))
+	code, _, errOut = cli("plan", "--today", planDay, "--environments", envs)
+	assert.Equal(t, 2, code, errOut)
+	assert.Contains(t, errOut, "PULUMI_CONFIG_PASSPHRASE is not set")
+	assert.Contains(t, errOut, "--offline plans from the environment files alone")
+}
