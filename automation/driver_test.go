@@ -349,7 +349,7 @@ func TestLockedStackIsReportedNotRetried(t *testing.T) {
 func TestPreviewRunsEveryClusterAndKeepsGoing(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
-	h.f.delay = 10 * time.Millisecond
+	h.f.rendezvous = 6
 	h.f.fail["sandbox-01/preview"] = errors.New("no credentials")
 	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpPreview, Parallel: 6})
 	require.Error(t, err)

@@ -41,6 +41,10 @@ type fakeBackend struct {
 	state map[string][]StateResource
 	// block, when set, makes operations wait for ctx to be cancelled.
 	block bool
+	// rendezvous, when set, makes each operation wait (up to a safety
+	// bound) until that many run at once: concurrency is then measured,
+	// not left to timing.
+	rendezvous int
 	// pending maps a cluster to the pending operations of its state.
 	pending map[string][]PendingOperation
 	// recovered records the options of each Recover.
@@ -122,6 +126,14 @@ func (s *fakeStack) do(ctx context.Context, op string, replace []string) (*Resul
 	if s.f.block {
 		<-ctx.Done()
 		return nil, ctx.Err()
+	}
+	for deadline := time.Now().Add(10 * time.Second); s.f.rendezvous > 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		s.f.mu.Lock()
+		reached := s.f.maxRunning >= s.f.rendezvous
+		s.f.mu.Unlock()
+		if reached {
+			break
+		}
 	}
 	if s.f.delay > 0 && (s.f.delayOnly == "" || s.f.delayOnly == op) {
 		select {

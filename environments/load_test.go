@@ -236,7 +236,34 @@ var badCorpus = []badCase{
 	{
 		name:   "cluster name EKS rejects",
 		data:   edit(func(d map[string]any) { cluster(d, 0)["name"] = "-prod.i01" }),
-		want:   []string{`environments/prod.json: clusters[0].name: must start with a letter or digit and contain only letters, digits, '-' and '_', got "-prod.i01"`},
+		want:   []string{`environments/prod.json: clusters[0].name: must be lower-case letters, digits and '-', starting and ending with a letter or digit (it becomes Kubernetes object names and host names), got "-prod.i01"`},
+		schema: true,
+	},
+	{
+		name: "cluster names that are not Kubernetes names or host names",
+		data: edit(func(d map[string]any) {
+			cluster(d, 0)["name"] = "Prod_i01"
+			cluster(d, 1)["name"] = "prod-i02-"
+		}),
+		want: []string{
+			`environments/prod.json: clusters[0].name: must be lower-case letters, digits and '-', starting and ending with a letter or digit (it becomes Kubernetes object names and host names), got "Prod_i01"`,
+			`environments/prod.json: clusters[1].name: must be lower-case letters, digits and '-', starting and ending with a letter or digit (it becomes Kubernetes object names and host names), got "prod-i02-"`,
+		},
+		schema: true,
+	},
+	{
+		name: "tags AWS rejects",
+		data: edit(func(d map[string]any) {
+			d["tags"] = map[string]any{"team#1": "x", "cost-center": "{platform}", "owner": "team \u200b", "ok": "Platform Team: a+b=c @ /x_y.z-1",
+				"long": strings.Repeat("é", 257), "emoji": "🚀"}
+		}),
+		want: []string{
+			`environments/prod.json: tags.cost-center: tag values may hold letters, digits, spaces and _ . : / = + - @ only (AWS's tag rules), got "{platform}"`,
+			`environments/prod.json: tags.emoji: tag values may hold letters, digits, spaces and _ . : / = + - @ only (AWS's tag rules), got "🚀"`,
+			`environments/prod.json: tags.long: tag values must be at most 256 characters, got 257`,
+			`environments/prod.json: tags.owner: tag values may hold letters, digits, spaces and _ . : / = + - @ only (AWS's tag rules), got "team \u200b"`,
+			`environments/prod.json: tags.team#1: tag keys may hold letters, digits, spaces and _ . : / = + - @ only (AWS's tag rules), got "team#1"`,
+		},
 		schema: true,
 	},
 	{
@@ -247,8 +274,8 @@ var badCorpus = []badCase{
 	},
 	{
 		name:   "duplicate cluster names in one role",
-		data:   edit(func(d map[string]any) { cluster(d, 1)["name"] = "PROD-i01-aws-us-east-2" }),
-		want:   []string{`environments/prod.json: clusters[1].name: "PROD-i01-aws-us-east-2" is already declared at clusters[0].name (environments/prod.json); cluster names are stack names and must be unique across the fleet (ignoring case)`},
+		data:   edit(func(d map[string]any) { cluster(d, 1)["name"] = "prod-i01-aws-us-east-2" }),
+		want:   []string{`environments/prod.json: clusters[1].name: "prod-i01-aws-us-east-2" is already declared at clusters[0].name (environments/prod.json); cluster names are stack names and must be unique across the fleet (ignoring case)`},
 		schema: false,
 	},
 	{

@@ -7,29 +7,35 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/eksplatform/eksplatform/catalog"
 )
 
 var (
-	rolePattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
-	clusterNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
-	versionPattern     = regexp.MustCompile(`^1\.[0-9]{1,2}$`)
-	accountPattern     = regexp.MustCompile(`^[0-9]{12}$`)
-	vpcIDPattern       = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	subnetIDPattern    = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	instanceTypeRe     = regexp.MustCompile(`^([a-z]+)([0-9]+)([a-z-]*)\.([a-z0-9-]+)$`)
-	addonVersionRe     = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+(-eksbuild\.[0-9]+)?$`)
-	al2023ReleaseRe    = regexp.MustCompile(`^([0-9]+\.[0-9]+)\.[0-9]+-[0-9]{8}$`)
-	bottlerocketRelRe  = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+-[0-9a-f]{8}$`)
-	principalARNRe     = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}$`)
-	roleARNRe          = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
-	kmsKeyARNRe        = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):kms:([a-z0-9-]+):([0-9]{12}):key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
-	dnsLabelRe         = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	labelKeyNameRe     = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
-	labelValueRe       = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
-	dnsSubdomainRe     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-	idpNameRe          = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$`)
+	rolePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+	// clusterNamePattern is a DNS label: the name becomes Kubernetes object
+	// names, host names (the echo-server's) and AWS resource names.
+	clusterNamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	// tagCharsRe is AWS's tag character set: letters, digits, spaces and
+	// _ . : / = + - @ (Tagging AWS resources, "Tag naming limits").
+	tagCharsRe        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	versionPattern    = regexp.MustCompile(`^1\.[0-9]{1,2}$`)
+	accountPattern    = regexp.MustCompile(`^[0-9]{12}$`)
+	vpcIDPattern      = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	subnetIDPattern   = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	instanceTypeRe    = regexp.MustCompile(`^([a-z]+)([0-9]+)([a-z-]*)\.([a-z0-9-]+)$`)
+	addonVersionRe    = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+(-eksbuild\.[0-9]+)?$`)
+	al2023ReleaseRe   = regexp.MustCompile(`^([0-9]+\.[0-9]+)\.[0-9]+-[0-9]{8}$`)
+	bottlerocketRelRe = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+-[0-9a-f]{8}$`)
+	principalARNRe    = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	roleARNRe         = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	kmsKeyARNRe       = regexp.MustCompile(`^arn:(aws|aws-us-gov|aws-cn):kms:([a-z0-9-]+):([0-9]{12}):key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	dnsLabelRe        = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	labelKeyNameRe    = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
+	labelValueRe      = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
+	dnsSubdomainRe    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	idpNameRe         = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$`)
 )
 
 // MaxClusterNameLength is below EKS's own limit of 100 because IAM role names,
@@ -135,7 +141,8 @@ func validateCluster(c *collector, path string, f *File, cl *ClusterSpec) {
 	case len(cl.Name) > MaxClusterNameLength:
 		c.add(path+".name", "must be at most %d characters (IAM role names derived from it are capped at 64), got %d", MaxClusterNameLength, len(cl.Name))
 	case !clusterNamePattern.MatchString(cl.Name):
-		c.add(path+".name", "must start with a letter or digit and contain only letters, digits, '-' and '_', got %q", cl.Name)
+		c.add(path+".name", "must be lower-case letters, digits and '-', starting and ending with a letter or digit "+
+			"(it becomes Kubernetes object names and host names), got %q", cl.Name)
 	}
 	switch {
 	case cl.AccountID == "":
@@ -667,15 +674,20 @@ func validateTags(c *collector, path string, tags map[string]string) {
 	for _, k := range sortedKeys(tags) {
 		p := keyPath(path, k)
 		switch {
-		case k == "" || len(k) > 128:
+		case k == "" || utf8.RuneCountInString(k) > 128:
 			c.add(p, "tag keys must be 1 to 128 characters")
+		case !tagCharsRe.MatchString(k):
+			c.add(p, "tag keys may hold letters, digits, spaces and _ . : / = + - @ only (AWS's tag rules), got %q", k)
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
 			c.add(p, "tag keys starting with \"aws:\" are reserved by AWS")
 		case strings.HasPrefix(k, "eksplatform:"):
 			c.add(p, "tag keys starting with \"eksplatform:\" are set by the platform")
 		}
-		if len(tags[k]) > 256 {
-			c.add(p, "tag values must be at most 256 characters, got %d", len(tags[k]))
+		switch v := tags[k]; {
+		case utf8.RuneCountInString(v) > 256:
+			c.add(p, "tag values must be at most 256 characters, got %d", utf8.RuneCountInString(v))
+		case !tagCharsRe.MatchString(v):
+			c.add(p, "tag values may hold letters, digits, spaces and _ . : / = + - @ only (AWS's tag rules), got %q", v)
 		}
 	}
 }
