@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -44,6 +45,8 @@ type Gate struct {
 	Interval time.Duration
 	// DefaultTimeout applies when the wave sets none. Default 20 min.
 	DefaultTimeout time.Duration
+	// Log, when set, receives the cause of each failed check.
+	Log io.Writer
 }
 
 var _ automation.HealthGate = (*Gate)(nil)
@@ -88,9 +91,17 @@ func (g *Gate) Check(ctx context.Context, c *environments.Cluster, outputs map[s
 	defer cancel()
 	var last []string
 	for attempt := 1; ; attempt++ {
-		problems := g.probe(deadline, api, c, outputs, opts)
+		problems, fatal := g.probe(deadline, api, c, outputs, opts)
 		if len(problems) == 0 {
 			return nil
+		}
+		if fatal != nil {
+			return fmt.Errorf("%s: the health gate cannot check the cluster, and no retry will fix it: %s. "+
+				"Give the run credentials that may call eks:DescribeCluster, ListNodegroups, DescribeNodegroup, ListAddons and DescribeAddon "+
+				"in the cluster's account (deploy_role_arn), or --skip-health-gate", c.Name, reason(fatal))
+		}
+		if g.Log != nil && deadline.Err() == nil {
+			fmt.Fprintf(g.Log, "health gate %s: check %d: %s; checking again in %s\n", c.Name, attempt, strings.Join(problems, "; "), interval)
 		}
 		// A round the deadline cut short only says "deadline exceeded";
 		// the previous complete round says what is wrong.
@@ -109,13 +120,18 @@ func (g *Gate) Check(ctx context.Context, c *environments.Cluster, outputs map[s
 }
 
 // probe runs one round of checks and returns what is not healthy.
-func (g *Gate) probe(ctx context.Context, api API, c *environments.Cluster, outputs map[string]any, opts automation.GateOptions) []string {
+func (g *Gate) probe(ctx context.Context, api API, c *environments.Cluster, outputs map[string]any, opts automation.GateOptions) (problems []string, fatal error) {
+	reason := func(err error) string {
+		if fatal == nil && unrecoverable(err) {
+			fatal = err
+		}
+		return reason(err)
+	}
 	name := aws.String(c.Name)
 	cl, err := api.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: name})
 	if err != nil {
-		return []string{"describing the cluster: " + reason(err)}
+		return []string{"describing the cluster: " + reason(err)}, fatal
 	}
-	var problems []string
 	if s := cl.Cluster.Status; s != types.ClusterStatusActive {
 		problems = append(problems, fmt.Sprintf("cluster is %s", s))
 	}
@@ -191,7 +207,24 @@ func (g *Gate) probe(ctx context.Context, api API, c *environments.Cluster, outp
 			}
 		}
 	}
-	return problems
+	return problems, fatal
+}
+
+// unrecoverable says whether an API error is one no retry can fix: the
+// credentials are missing, invalid or expired, or access is denied.
+func unrecoverable(err error) bool {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch code := api.ErrorCode(); {
+		case strings.HasPrefix(code, "AccessDenied"), code == "UnauthorizedOperation", code == "UnrecognizedClientException",
+			code == "InvalidClientTokenId", code == "ExpiredToken", code == "ExpiredTokenException", code == "InvalidSignatureException":
+			return true
+		}
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "failed to retrieve credentials") || strings.Contains(msg, "failed to refresh cached credentials") ||
+		strings.Contains(msg, "no EC2 IMDS role found") || strings.Contains(msg, "get identity: get credentials")
 }
 
 func (g *Gate) echo(ctx context.Context, url string) string {

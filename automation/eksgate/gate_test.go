@@ -249,3 +249,42 @@ func TestCancelledContextStopsTheGate(t *testing.T) {
 	err := gateFor(t, f).Check(ctx, testCluster, nil, opts(time.Minute))
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// TestAccessDeniedFailsAtOnce: an error no retry can fix ends the gate at
+// the first check with what to do, instead of polling silently for the
+// whole timeout; the other failed checks are printed with their causes.
+func TestAccessDeniedFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Errortype", "AccessDeniedException")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"message":"User: arn:aws:sts::123456789012:assumed-role/ci/x is not authorized to perform: eks:DescribeCluster"}`))
+	}))
+	defer srv.Close()
+	g := gateFor(t, healthy())
+	g.Client = func(context.Context, *environments.Cluster) (API, error) {
+		return eks.NewFromConfig(aws.Config{Region: "us-east-2", Credentials: credentials.NewStaticCredentialsProvider("A", "B", ""), HTTPClient: srv.Client()},
+			func(o *eks.Options) { o.BaseEndpoint = aws.String(srv.URL); o.RetryMaxAttempts = 1 }), nil
+	}
+	err := g.Check(context.Background(), testCluster, nil, opts(time.Hour))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the health gate cannot check the cluster, and no retry will fix it: AccessDeniedException: User: ")
+	assert.Contains(t, err.Error(), "or --skip-health-gate")
+	assert.Equal(t, 1, calls, "one check, not an hour of them")
+}
+
+// TestEachFailedCheckIsPrinted.
+func TestEachFailedCheckIsPrinted(t *testing.T) {
+	t.Parallel()
+	f := healthy()
+	f.status = []string{"UPDATING", "ACTIVE"}
+	g := gateFor(t, f)
+	var log strings.Builder
+	g.Log = &log
+	require.NoError(t, g.Check(context.Background(), testCluster, nil, opts(5*time.Second)))
+	assert.Contains(t, log.String(), "health gate np-i01-aws-us-east-2: check 1: cluster is UPDATING; checking again in ")
+	assert.NotContains(t, log.String(), "check 2", "the passing check prints nothing")
+}

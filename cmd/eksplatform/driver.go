@@ -318,7 +318,9 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 	printPlan(errOut, r.runOpts.Op, plan)
 	driver := &automation.Driver{Backend: backend, Log: errOut, OnClusterDone: trail.Done, Resources: programResources}
 	if r.gate {
-		driver.Gate = eksgate.New()
+		gate := eksgate.New()
+		gate.Log = errOut
+		driver.Gate = gate
 	}
 	ctx, stop := automation.Interruptible(errOut, func(os.Signal) {
 		// A second signal: the clusters under way are recorded as
