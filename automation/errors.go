@@ -15,6 +15,8 @@ var (
 	ErrPlugins = errors.New("provider plugins are missing")
 	// ErrCredentials means AWS credentials are missing or invalid.
 	ErrCredentials = errors.New("AWS credentials are missing")
+	// ErrPassphrase means the secrets passphrase does not decrypt the state.
+	ErrPassphrase = errors.New("the passphrase does not decrypt the state")
 )
 
 var (
@@ -22,6 +24,7 @@ var (
 	credsRe  = regexp.MustCompile(`(?i)(no valid credential sources|NoCredentialProviders|failed to refresh cached credentials|unable to validate AWS credentials|ExpiredToken|InvalidClientTokenId|could not find default credentials|AccessDenied.*sts:AssumeRole)`)
 	errorRe  = regexp.MustCompile(`(?m)^\s*error: (.*)$`)
 	spotRe   = regexp.MustCompile(`AWSServiceRoleForEC2Spot has been taken`)
+	passRe   = regexp.MustCompile(`(?i)(incorrect passphrase|failed to decrypt|could not decrypt|error decrypting|cipher: message authentication failed)`)
 )
 
 // explain turns an Automation API error into one that says what went wrong
@@ -36,6 +39,10 @@ func explain(stack string, err error) error {
 			".pulumi/locks/*/eksplatform/%s/ under the backend) and run again", stack, ErrLocked, stack, stack)
 	}
 	text := err.Error()
+	if passRe.MatchString(text) {
+		return fmt.Errorf("stack %s: %w: PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not the one the stack's "+
+			"secrets were encrypted with; set the passphrase this backend's stacks use (--secrets-provider for a KMS key): %s", stack, ErrPassphrase, firstError(text))
+	}
 	if pluginRe.MatchString(text) {
 		return fmt.Errorf("stack %s: %w: %s. The engine downloads the aws, eks and kubernetes plugins from get.pulumi.com on "+
 			"first use; where that is unreachable, install them beforehand (pulumi plugin install resource aws 6.83.0, "+

@@ -572,7 +572,15 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				if err := enc.Encode(rows); err != nil {
+					return err
+				}
+				for _, r := range rows {
+					if r.Error != "" {
+						return exitError{1}
+					}
+				}
+				return nil
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "CLUSTER\tROLE\tWAVE\tLAST UPDATE\tRESOURCES\tKUBERNETES\tDESIRED\tNODE AMI\tKARPENTER\tPENDING")
@@ -594,10 +602,16 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
+			failed := 0
 			for _, r := range rows {
 				if r.Error != "" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", r.Cluster, r.Error)
+					failed++
+					fmt.Fprintf(cmd.ErrOrStderr(), "error: %s: %s\n", r.Cluster, r.Error)
 				}
+			}
+			if failed > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "status: the state of %d cluster(s) could not be read (above)\n", failed)
+				return exitError{1}
 			}
 			return nil
 		},

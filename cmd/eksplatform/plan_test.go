@@ -316,6 +316,16 @@ func TestPlanReadsTheBackend(t *testing.T) {
 	code, out, errOut = cli("plan", "--today", planDay, "--environments", bumped(t, map[string]string{"nonprod": "1.37"}, "nonprod"), "--backend", "file://"+state)
 	assert.Equal(t, 1, code, errOut)
 	assert.Contains(t, out, "ERROR EKS101 np-i01-aws-us-east-2: eks_version 1.37 skips a minor version: the cluster runs 1.35")
+
+	code, out, errOut = cli("status", "--environments", envDir, "--backend", "file://"+state)
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "np-i01-aws-us-east-2")
+	// A wrong passphrase is a failure that says so, not a table of dashes.
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "not-the-passphrase")
+	code, _, errOut = cli("status", "--environments", envDir, "--backend", "file://"+state)
+	assert.Equal(t, 1, code, errOut)
+	assert.Contains(t, errOut, "error: np-i01-aws-us-east-2: stack np-i01-aws-us-east-2: the passphrase does not decrypt the state")
+	assert.Contains(t, errOut, "status: the state of 3 cluster(s) could not be read")
 }
 
 // TestPlanNeedsNoPassphraseForAnEmptyStateDirectory: a failed status or
