@@ -58,7 +58,27 @@ func explain(stack string, err error) error {
 			"destroyed, or it was made by hand): set \"accounts\": {\"<account id>\": {\"spot_service_linked_role\": \"exists\"}} "+
 			"in the cluster's role file and run again: %w", stack, firstError(text), err)
 	}
-	return fmt.Errorf("stack %s: %s: %w", stack, firstError(text), err)
+	return &engineError{msg: fmt.Sprintf("stack %s: %s", stack, firstError(text)), cause: err}
+}
+
+// engineError is a failed operation told by the engine's error lines; the
+// CLI's whole output (which repeats them several times) stays in the cause.
+type engineError struct {
+	msg   string
+	cause error
+}
+
+func (e *engineError) Error() string { return e.msg }
+func (e *engineError) Unwrap() error { return e.cause }
+
+// withDiagnostics replaces the message of an engineError by the engine's
+// error diagnostics of the operation, when it streamed any.
+func withDiagnostics(stack string, err error, diags []string) error {
+	var ee *engineError
+	if len(diags) == 0 || !errors.As(err, &ee) || ee != err {
+		return err
+	}
+	return &engineError{msg: fmt.Sprintf("stack %s: %s", stack, strings.Join(diags, "; ")), cause: ee.cause}
 }
 
 // firstError picks the engine's "error:" lines out of CLI output, which is

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -181,7 +183,7 @@ func (s *pulumiStack) Preview(ctx context.Context, o PreviewOptions) (*Result, e
 		opts = append(opts, optpreview.Replace(o.Replace))
 	}
 	_, err := s.stack.Preview(ctx, opts...)
-	return c.result(), s.explain(err)
+	return c.explained(s, err)
 }
 
 func (s *pulumiStack) Up(ctx context.Context, o UpOptions) (*Result, error) {
@@ -191,7 +193,7 @@ func (s *pulumiStack) Up(ctx context.Context, o UpOptions) (*Result, error) {
 		opts = append(opts, optup.Replace(o.Replace))
 	}
 	_, err := s.stack.Up(ctx, opts...)
-	return c.result(), s.explain(err)
+	return c.explained(s, err)
 }
 
 func (s *pulumiStack) Refresh(ctx context.Context, o RefreshOptions) (*Result, error) {
@@ -201,13 +203,13 @@ func (s *pulumiStack) Refresh(ctx context.Context, o RefreshOptions) (*Result, e
 		opts = append(opts, optrefresh.ExpectNoChanges())
 	}
 	_, err := s.stack.Refresh(ctx, opts...)
-	return c.result(), s.explain(err)
+	return c.explained(s, err)
 }
 
 func (s *pulumiStack) Destroy(ctx context.Context) (*Result, error) {
 	c := newCollector()
 	_, err := s.stack.Destroy(ctx, optdestroy.EventStreams(c.events))
-	return c.result(), s.explain(err)
+	return c.explained(s, err)
 }
 
 func (s *pulumiStack) Outputs(ctx context.Context) (map[string]any, error) {
@@ -263,7 +265,7 @@ func (s *pulumiStack) Recover(ctx context.Context, o RecoverOptions) (*Result, e
 	}
 	c := newCollector()
 	_, err = s.stack.Refresh(ctx, optrefresh.EventStreams(c.events))
-	return c.result(), s.explain(err)
+	return c.explained(s, err)
 }
 
 // resolvePending applies RecoverOptions to an exported deployment.
@@ -368,7 +370,9 @@ const secretSig = "4dabf18193072939515e22adb298388d"
 
 // collector turns the engine's event stream into changes.
 type collector struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// diags are the engine's error diagnostics, in order, once each.
+	diags   []string
 	events  chan events.EngineEvent
 	done    chan struct{}
 	changes map[string]*Change
@@ -412,6 +416,15 @@ func (c *collector) add(e events.EngineEvent) {
 		m = &e.ResourcePreEvent.Metadata
 	case e.ResOutputsEvent != nil:
 		m = &e.ResOutputsEvent.Metadata
+	case e.DiagnosticEvent != nil:
+		if d := e.DiagnosticEvent; d.Severity == "error" {
+			msg := strings.TrimSpace(ansi.ReplaceAllString(d.Message, ""))
+			msg = strings.Join(strings.Fields(msg), " ")
+			if msg != "" && !slices.Contains(c.diags, msg) && !strings.HasPrefix(msg, "update failed") && !strings.HasPrefix(msg, "preview failed") {
+				c.diags = append(c.diags, msg)
+			}
+		}
+		return
 	case e.SummaryEvent != nil:
 		c.counts = map[string]int{}
 		for op, n := range e.SummaryEvent.ResourceChanges {
@@ -493,6 +506,21 @@ func show(v any) string {
 		return fmt.Sprintf("%q", x)
 	}
 	return fmt.Sprint(v)
+}
+
+// ansi matches terminal color codes in engine messages.
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m|<\{%[^%]*%\}>`)
+
+// explained waits for the stream and explains err with its diagnostics.
+func (c *collector) explained(s *pulumiStack, err error) (*Result, error) {
+	r := c.result()
+	if err == nil {
+		return r, nil
+	}
+	c.mu.Lock()
+	diags := slices.Clone(c.diags)
+	c.mu.Unlock()
+	return r, withDiagnostics(s.name, s.explain(err), diags)
 }
 
 // result waits for the stream to end and sorts the changes by URN. The

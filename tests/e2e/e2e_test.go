@@ -236,6 +236,15 @@ func TestAFailingProgramStopsLaterWaves(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "e2e-nonprod-01 (wave 1)")
 	assert.Contains(t, err.Error(), "simulated failure of e2e-nonprod-01")
+	// The reason is the engine's error diagnostics, once: not the CLI's
+	// raw output, not "exit status N".
+	reason := rep.Waves[1].Clusters[0].Reason
+	assert.Contains(t, reason, "stack e2e-nonprod-01: ")
+	assert.Contains(t, reason, "simulated failure of e2e-nonprod-01")
+	assert.NotContains(t, reason, "stdout:")
+	assert.NotContains(t, reason, "exit status")
+	assert.Equal(t, 1, strings.Count(reason, "simulated failure of e2e-nonprod-01"), reason)
+	assert.Less(t, len(reason), 400, reason)
 	st := statuses(rep)
 	assert.Equal(t, automation.StatusSucceeded, st["e2e-sandbox-01"])
 	assert.Equal(t, automation.StatusFailed, st["e2e-nonprod-01"])
