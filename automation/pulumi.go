@@ -196,14 +196,49 @@ func (s *pulumiStack) Up(ctx context.Context, o UpOptions) (*Result, error) {
 	return c.explained(s, err)
 }
 
+// Refresh reads the cloud into the state. With ExpectNoChanges it is a
+// drift check that changes nothing: a refresh preview first, and on drift an
+// ErrDrift naming what differs, with the state left as it was (the CLI's own
+// --expect-no-changes fails only after writing the drift into the state,
+// so the next report would show the drifted value as the old one).
 func (s *pulumiStack) Refresh(ctx context.Context, o RefreshOptions) (*Result, error) {
-	c := newCollector()
-	opts := []optrefresh.Option{optrefresh.EventStreams(c.events)}
 	if o.ExpectNoChanges {
-		opts = append(opts, optrefresh.ExpectNoChanges())
+		c := newCollector()
+		_, err := s.stack.PreviewRefresh(ctx, optrefresh.EventStreams(c.events))
+		r, err := c.explained(s, err)
+		if err != nil {
+			return r, err
+		}
+		if len(r.Changes) > 0 || r.Counts[KindUpdate]+r.Counts[KindDelete]+r.Counts[KindCreate]+r.Counts[KindReplace] > 0 {
+			return r, fmt.Errorf("stack %s: %w: %s; the state was not changed (a refresh without --expect-no-changes records the cloud's values)",
+				s.name, ErrDrift, describeDrift(r))
+		}
+		return r, nil
 	}
-	_, err := s.stack.Refresh(ctx, opts...)
+	c := newCollector()
+	_, err := s.stack.Refresh(ctx, optrefresh.EventStreams(c.events))
 	return c.explained(s, err)
+}
+
+// describeDrift names what a refresh preview found different.
+func describeDrift(r *Result) string {
+	if len(r.Changes) == 0 {
+		return fmt.Sprintf("%d resource(s) differ from the state", r.Counts[KindUpdate]+r.Counts[KindDelete])
+	}
+	parts := make([]string, 0, len(r.Changes))
+	for _, ch := range r.Changes {
+		part := ch.Kind + " " + ch.URN
+		if len(ch.Diffs) > 0 {
+			keys := make([]string, 0, len(ch.Diffs))
+			for k := range ch.Diffs {
+				keys = append(keys, k+" ("+ch.Diffs[k]+")")
+			}
+			sort.Strings(keys)
+			part += ": " + strings.Join(keys, ", ")
+		}
+		parts = append(parts, part)
+	}
+	return fmt.Sprintf("%d resource(s) differ from the state: %s", len(r.Changes), strings.Join(parts, "; "))
 }
 
 func (s *pulumiStack) Destroy(ctx context.Context) (*Result, error) {
@@ -437,6 +472,9 @@ func (c *collector) add(e events.EngineEvent) {
 		return
 	}
 	kind := kindOf(m.Op)
+	if m.Op == apitype.OpRefresh && (len(m.Diffs) > 0 || len(m.DetailedDiff) > 0) {
+		kind = KindUpdate // a refresh that found the resource changed
+	}
 	if kind == "" || m.Type == "pulumi:pulumi:Stack" {
 		return
 	}

@@ -154,6 +154,8 @@ var (
 	// ErrPending means an interrupted run left operations pending in the
 	// stack's state.
 	ErrPending = errors.New("the state holds pending operations of an interrupted run")
+	// ErrDrift means a drift check found the cloud different from the state.
+	ErrDrift = errors.New("drift")
 	// ErrGate means a health gate did not pass.
 	ErrGate = errors.New("health gate failed")
 )

@@ -342,3 +342,50 @@ func alive(pid int) bool {
 	_, rest, _ := strings.Cut(string(stat), ") ")
 	return !strings.HasPrefix(rest, "Z")
 }
+
+// TestADriftCheckLeavesTheStateAsItWas: refresh --expect-no-changes that
+// finds drift names it and fails, and the state keeps what was deployed, so
+// a second check finds the same drift (the CLI's own --expect-no-changes
+// wrote the drift into the state first; the next check then passed).
+func TestADriftCheckLeavesTheStateAsItWas(t *testing.T) {
+	t.Parallel()
+	h := helperDirs{t.TempDir()}
+	for _, d := range []string{h.state(), h.marker(), h.home()} {
+		require.NoError(t, os.MkdirAll(d, 0o700))
+	}
+	buildSlowProvider(t, h.bin())
+	src := fleetfile.Write(t, fleetfile.Role{Name: "sandbox", Clusters: 1, ClusterPrefix: "e2e-"})
+	require.NoError(t, os.CopyFS(h.envs(), os.DirFS(src)))
+	ctx := context.Background()
+	_, _, stacks := openStacks(t, h, 0)
+	_, err := stacks[0].Up(ctx, automation.UpOptions{})
+	require.NoError(t, err)
+
+	drifted, err := automation.NewPulumiBackend(automation.PulumiOptions{
+		BackendURL: "file://" + h.state(), Command: pulumiCommand(t), Program: slowProgram(h.marker(), 0), PulumiHome: h.home(),
+		Env: map[string]string{"PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase", "E2ESLOW_DRIFT": "changed by hand",
+			"PATH": h.bin() + string(os.PathListSeparator) + os.Getenv("PATH")},
+	})
+	require.NoError(t, err)
+	fleet, err := environments.Load(h.envs())
+	require.NoError(t, err)
+	s, err := drifted.Open(ctx, fleet.Clusters()[0])
+	require.NoError(t, err)
+	for range 2 {
+		res, err := s.Refresh(ctx, automation.RefreshOptions{ExpectNoChanges: true})
+		require.ErrorIs(t, err, automation.ErrDrift)
+		assert.Contains(t, err.Error(), "1 resource(s) differ from the state: update urn:pulumi:e2e-sandbox-01::eksplatform::e2eslow:index:Slow::e2e-sandbox-01-slow")
+		assert.Contains(t, err.Error(), "the state was not changed")
+		require.Len(t, res.Changes, 1)
+		assert.Equal(t, automation.KindUpdate, res.Changes[0].Kind)
+		assert.Equal(t, map[string]string{"drift": `update: (none) → "changed by hand"`}, res.Changes[0].Diffs, "the report shows the drift itself")
+	}
+	// Without the drift the check passes; a plain refresh then records drift.
+	res, err := stacks[0].Refresh(ctx, automation.RefreshOptions{ExpectNoChanges: true})
+	require.NoError(t, err)
+	assert.Empty(t, res.Changes)
+	_, err = s.Refresh(ctx, automation.RefreshOptions{})
+	require.NoError(t, err)
+	_, err = s.Refresh(ctx, automation.RefreshOptions{ExpectNoChanges: true})
+	require.NoError(t, err, "the recorded drift is the state now")
+}

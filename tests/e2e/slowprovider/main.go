@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -76,11 +77,23 @@ func (*slow) Check(_ context.Context, r *pulumirpc.CheckRequest) (*pulumirpc.Che
 func (*slow) Diff(_ context.Context, r *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
 	change := pulumirpc.DiffResponse_DIFF_NONE
 	var diffs []string
-	for k, v := range r.GetNews().GetFields() {
-		if old, ok := r.GetOldInputs().GetFields()[k]; !ok || old.String() != v.String() {
-			change = pulumirpc.DiffResponse_DIFF_SOME
+	olds := r.GetOldInputs().GetFields()
+	if len(olds) == 0 {
+		olds = r.GetOlds().GetFields()
+	}
+	news := r.GetNews().GetFields()
+	for k, v := range news {
+		if old, ok := olds[k]; !ok || old.String() != v.String() {
 			diffs = append(diffs, k)
 		}
+	}
+	for k := range olds {
+		if _, ok := news[k]; !ok {
+			diffs = append(diffs, k)
+		}
+	}
+	if len(diffs) > 0 {
+		change = pulumirpc.DiffResponse_DIFF_SOME
 	}
 	return &pulumirpc.DiffResponse{Changes: change, Diffs: diffs}, nil
 }
@@ -105,7 +118,7 @@ func (*slow) Create(ctx context.Context, r *pulumirpc.CreateRequest) (*pulumirpc
 }
 
 // Read finds every id: what it knows of a resource is what the engine
-// sends (an import sends only the id).
+// sends (an import sends only the id), unless $E2ESLOW_DRIFT is set.
 func (*slow) Read(_ context.Context, r *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
 	props := r.GetProperties()
 	if props == nil || len(props.GetFields()) == 0 {
@@ -114,7 +127,16 @@ func (*slow) Read(_ context.Context, r *pulumirpc.ReadRequest) (*pulumirpc.ReadR
 	if props == nil {
 		props = &structpb.Struct{Fields: map[string]*structpb.Value{}}
 	}
-	return &pulumirpc.ReadResponse{Id: r.GetId(), Properties: props, Inputs: r.GetInputs()}, nil
+	// $E2ESLOW_DRIFT makes the cloud differ from the state: the resource
+	// reads back with "drift" set.
+	inputs := r.GetInputs()
+	if v := os.Getenv("E2ESLOW_DRIFT"); v != "" {
+		props = &structpb.Struct{Fields: maps.Clone(props.GetFields())}
+		props.Fields["drift"] = structpb.NewStringValue(v)
+		inputs = &structpb.Struct{Fields: maps.Clone(inputs.GetFields())}
+		inputs.Fields["drift"] = structpb.NewStringValue(v)
+	}
+	return &pulumirpc.ReadResponse{Id: r.GetId(), Properties: props, Inputs: inputs}, nil
 }
 
 func (*slow) Update(_ context.Context, r *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
