@@ -74,8 +74,8 @@ func (e *engineError) Unwrap() error { return e.cause }
 // withDiagnostics replaces the message of an engineError by the engine's
 // error diagnostics of the operation, when it streamed any.
 func withDiagnostics(stack string, err error, diags []string) error {
-	var ee *engineError
-	if len(diags) == 0 || !errors.As(err, &ee) || ee != err {
+	ee, ok := err.(*engineError) //nolint:errorlint // only an engine error that is not wrapped in another explanation is retold
+	if len(diags) == 0 || !ok {
 		return err
 	}
 	return &engineError{msg: fmt.Sprintf("stack %s: %s", stack, strings.Join(diags, "; ")), cause: ee.cause}
