@@ -146,7 +146,7 @@ The trail is --audit, else $EKSPLATFORM_AUDIT, else audit.jsonl in the local
 state directory (the file:// backend's directory, or ./.pulumi-state).
 DynamoDB (dynamodb://TABLE?region=REGION) needs AWS credentials that may
 query and scan the table; see the README for the table's keys.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, err := parseSince(since, time.Now())
 			if err != nil {

@@ -34,7 +34,7 @@ says where its facts come from and when they were last checked.
 
   eksplatform catalog show        what the binary knows, with sources and dates
   eksplatform catalog refresh     rebuild the files from the APIs that publish them`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	cmd.AddCommand(newCatalogShowCommand(), newCatalogRefreshCommand(g))
 	return cmd
@@ -46,7 +46,7 @@ func newCatalogShowCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show",
 		Short: "Print the built-in catalog: each file's source and date, the calendar, the addons, karpenter, the charts",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			day, err := parseToday(today)
 			if err != nil {
@@ -187,7 +187,7 @@ is made before anything is written: a failed call writes nothing and names the
 call. The files are written in canonical form (sorted, stable indentation), so a
 second refresh on the same day changes nothing. Review the diff like code, then
 run make test: the karpenter CRD checks follow the new pin.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			day, err := parseToday(today)
 			if err != nil {

@@ -22,7 +22,7 @@ func newChartsCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "charts",
 		Short: "Check the Helm releases the fleet declares against the charts themselves",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 	}
 	cmd.AddCommand(newChartsCheckCommand(g))
 	return cmd
@@ -60,7 +60,7 @@ and the output says so.
 
 Exit status: 0 every release passes, 1 a problem or a chart that could not be
 fetched, 2 bad usage.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			local, err := parseChartPaths(o.paths)
 			if err != nil {

@@ -391,7 +391,7 @@ finding refuses it unless --allow-check names its code.
 Needs AWS credentials for each cluster's account and the aws, eks and
 kubernetes provider plugins; without them each cluster fails with a message
 that says which is missing.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return r.run(cmd) },
 	}
 	addSelectFlags(cmd, &r.sel)
@@ -434,7 +434,7 @@ names its URN.
 --refresh-management-nodes replaces the management node group of every
 cluster that already exists (its nodes roll); clusters that do not exist yet
 are created as usual and say so.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if bake != "" {
 				d, err := time.ParseDuration(bake)
@@ -482,7 +482,7 @@ func newRefreshCommand(g *globalOptions) *cobra.Command {
 		Long: `Refresh reads each selected cluster's resources from AWS and Kubernetes and
 updates the state. Clusters the backend holds nothing of are skipped.
 --expect-no-changes makes any drift a failure (for scheduled drift checks).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return r.run(cmd) },
 	}
 	addSelectFlags(cmd, &r.sel)
@@ -502,7 +502,7 @@ func newDestroyCommand(g *globalOptions) *cobra.Command {
 		Long: `Destroy deletes the clusters of one role. Only roles marked "ephemeral": true
 can be destroyed: other roles' clusters, KMS keys and file systems are
 protected, and a partial destroy would take away everything around them.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(r.sel.roles) != 1 || len(r.sel.clusters) > 0 {
 				return usageError{errors.New("destroy takes exactly one --role")}
@@ -555,7 +555,7 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status [--json]",
 		Short: "What the backend holds per cluster: last update and versions",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fleet, err := loadFleet(g.environments, cmd.ErrOrStderr())
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -37,11 +38,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return ee.code
 	default:
 		fmt.Fprintln(stderr, "error:", err)
-		if isUsageError(err) {
+		if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command ") {
 			return 2
 		}
 		return 1
 	}
+}
+
+// noArgs refuses positional arguments as bad usage (exit 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.NoArgs(cmd, args); err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 type usageError struct{ error }

@@ -155,3 +155,13 @@ func TestRecoverUsage(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, `unknown cluster "nope"; clusters: `)
 }
+
+// TestPositionalArgumentsAndUnknownCommandsAreUsageErrors: exit 2, as the
+// README says of bad usage.
+func TestPositionalArgumentsAndUnknownCommandsAreUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"validate", "extra-arg"}, {"synth", "x", "--out", "y"}, {"frobnicate"}} {
+		code, _, errOut := cli(append(args, "--environments", envDir)...)
+		assert.Equal(t, 2, code, "%v: %s", args, errOut)
+	}
+}

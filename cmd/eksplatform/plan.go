@@ -53,7 +53,7 @@ cluster is new. No AWS account is needed; --aws-addon-versions asks EKS
 Exit code 0 when no check fails, 1 when one does (the output is written
 either way), 2 on bad usage. --fail-on widens "fails": a scheduled check
 runs --fail-on error,EKS104,EKS105 to fail on support windows too.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, g) },
 	}
 	cmd.Flags().StringSliceVar(&o.roles, "role", nil, "only these roles (repeatable)")

@@ -42,7 +42,7 @@ A killed run also leaves its lock on the stack. --release-lock removes it on
 a file:// backend when its holder is known to be gone (it ran on this host
 and its process has ended); the error of a locked stack says who holds the
 lock and since when.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			if cluster == "" {

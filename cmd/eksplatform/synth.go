@@ -32,7 +32,7 @@ The same environments give the same bytes on every run.
 Values that only AWS knows (ids, ARNs, resolved addon versions, AMI releases)
 come from the mock engine and are marked as such ("mock" in the value).
 Invalid environments print the same errors as validate; nothing is written.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.out == "" {
 				return usageError{fmt.Errorf("--out is required")}

@@ -16,7 +16,7 @@ func newValidateCommand(g *globalOptions) *cobra.Command {
 
 Exit 0 and one line per role when the fleet is valid.
 Exit 1 and one "file: path: message" line per problem otherwise.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fleet, err := loadFleet(g.environments, cmd.ErrOrStderr())
 			if err != nil {

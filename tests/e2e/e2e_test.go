@@ -294,6 +294,7 @@ func TestASecondUpOnALockedStackIsReportedAsLocked(t *testing.T) {
 	start := time.Now()
 	rep, err := e.driver().Run(context.Background(), plan, automation.RunOptions{Op: automation.OpUp})
 	require.Error(t, err)
+	if !errors.Is(err, automation.ErrLocked) { dumpCauses(t, err) }
 	assert.True(t, errors.Is(err, automation.ErrLocked), "got %v", err)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "stack e2e-sandbox-01: stack is locked by another update")
 	t.Logf("the locked run gave up after %s", time.Since(start).Round(time.Millisecond))
