@@ -95,8 +95,20 @@ func firstError(text string) string {
 		}
 	}
 	if len(lines) == 0 {
+		// No error line: the CLI's own message and, when it printed one,
+		// the last line of its stderr say most.
 		first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+		if _, stderr, ok := strings.Cut(text, "\nstderr: "); ok {
+			if tail := lastLine(stderr); tail != "" {
+				return first + ": " + tail
+			}
+		}
 		return first
 	}
 	return strings.Join(lines, "; ")
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
