@@ -304,6 +304,7 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 		return err
 	}
 	fmt.Fprintf(errOut, "backend %s\n", redactURL(url))
+	warnUndeclared(context.Background(), errOut, fleet, backend)
 	var overrides []string
 	if r.planChecks {
 		if overrides, err = r.preflight(context.Background(), fleet, sel, backend, errOut); err != nil {
@@ -569,6 +570,7 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			warnUndeclared(context.Background(), cmd.ErrOrStderr(), fleet, backend)
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -626,6 +628,35 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// undeclaredStacks lists the backend's stacks that no environment file
+// declares: a role file renamed (sandbox.JSON) or deleted leaves its
+// deployed clusters out of every command.
+func undeclaredStacks(ctx context.Context, fleet *environments.Fleet, backend automation.Backend) ([]string, error) {
+	stacks, err := backend.Stacks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for name, s := range stacks {
+		if _, ok := fleet.Cluster(name); !ok && s.ResourceCount > 0 {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func warnUndeclared(ctx context.Context, w io.Writer, fleet *environments.Fleet, backend automation.Backend) {
+	names, err := undeclaredStacks(ctx, fleet, backend)
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "warning: stack %s in the backend holds resources but no environment file in %s declares it "+
+			"(a renamed or deleted role file?); no command touches it until one does\n", n, fleet.Dir)
+	}
 }
 
 // fleetStatus reads, for every cluster of the fleet, what its stack holds.

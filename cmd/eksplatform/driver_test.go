@@ -151,7 +151,24 @@ func (b statusBackend) Stacks(context.Context) (map[string]automation.StackSumma
 	return map[string]automation.StackSummary{
 		"np-i01-aws-us-east-2":  {Name: "np-i01-aws-us-east-2", ResourceCount: 131, LastUpdate: time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)},
 		"pre-i01-aws-us-east-2": {Name: "pre-i01-aws-us-east-2", ResourceCount: 0},
+		"old-sandbox-01":        {Name: "old-sandbox-01", ResourceCount: 40},
+		"empty-leftover":        {Name: "empty-leftover", ResourceCount: 0},
 	}, nil
+}
+
+// TestStacksNoFileDeclaresAreWarnedAbout: a deployed stack whose role file
+// was renamed would vanish from status, plan and up without a word.
+func TestStacksNoFileDeclaresAreWarnedAbout(t *testing.T) {
+	t.Parallel()
+	fleet, err := environments.Load(envDir)
+	require.NoError(t, err)
+	names, err := undeclaredStacks(context.Background(), fleet, statusBackend{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"old-sandbox-01"}, names, "a stack that holds nothing is not worth a warning")
+	var out strings.Builder
+	warnUndeclared(context.Background(), &out, fleet, statusBackend{})
+	assert.Equal(t, "warning: stack old-sandbox-01 in the backend holds resources but no environment file in ../../environments declares it "+
+		"(a renamed or deleted role file?); no command touches it until one does\n", out.String())
 }
 
 type statusStack struct {
