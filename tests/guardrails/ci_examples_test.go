@@ -140,3 +140,25 @@ func TestPipelinesThatReachTheAPIServerRunInTheDeployerNetwork(t *testing.T) {
 		assert.Contains(t, string(data), n)
 	}
 }
+
+// TestThePullRequestCommentFitsAndSaysWhyWhenNothingLoads: GitHub refuses
+// comment bodies over 65 536 characters, and an invalid environment file
+// writes neither the plan nor the report; the comment step then posts the
+// validation errors instead of throwing.
+func TestThePullRequestCommentFitsAndSaysWhyWhenNothingLoads(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../examples/ci/github/preview.yml")
+	require.NoError(t, err)
+	text := string(data)
+	for _, want := range []string{
+		"2>plan.err", "2>preview.err", // stderr kept for the comment
+		"const limit = 65000;",
+		"fs.existsSync(f)", // a missing file is not a crash
+		"read('plan.err') + read('preview.err')",
+		"let body = marker + '\\n' + report;", // the report's summary leads
+		"plan.slice(0, Math.max(0, room))",
+	} {
+		assert.Contains(t, text, want)
+	}
+	assert.NotContains(t, text, "fs.readFileSync('plan.md', 'utf8') + '\\n---", "the old uncapped join")
+}
