@@ -20,111 +20,19 @@ import (
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/automation/audit"
 	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/e2e/slowfleet"
 	"github.com/eksplatform/eksplatform/tests/fleetfile"
 )
 
-// helperEnv makes the test binary run interruptHelper instead of the tests:
-// an `up` in a process of its own, which the tests signal as a terminal
-// would (the whole process group).
-const helperEnv = "EKSPLATFORM_E2E_INTERRUPT_HELPER"
-
-func TestMain(m *testing.M) {
-	if dir := os.Getenv(helperEnv); dir != "" {
-		os.Exit(interruptHelper(dir))
-	}
-	os.Exit(m.Run())
-}
-
-// slowResource is e2eslow:index:Slow, the slow provider's resource.
-type slowResource struct{ pulumi.CustomResourceState }
-
-// slowProgram registers one slow resource per cluster, whose create touches
-// marker/<cluster> when it starts and then takes seconds.
-func slowProgram(marker string, seconds float64) func(c *environments.Cluster) pulumi.RunFunc {
-	return func(c *environments.Cluster) pulumi.RunFunc {
-		return func(ctx *pulumi.Context) error {
-			var r slowResource
-			if err := ctx.RegisterResource("e2eslow:index:Slow", c.Name+"-slow", pulumi.Map{
-				"marker":  pulumi.String(filepath.Join(marker, c.Name)),
-				"seconds": pulumi.Float64(seconds),
-			}, &r); err != nil {
-				return err
-			}
-			ctx.Export("kubernetesVersion", pulumi.String(c.EKSVersion))
-			return nil
-		}
-	}
-}
-
-// helperDirs are the directories a helper run and its test share, under one
-// root: the environment files, the state, the markers, the provider's pids.
-type helperDirs struct{ root string }
-
-func (h helperDirs) envs() string   { return filepath.Join(h.root, "environments") }
-func (h helperDirs) state() string  { return filepath.Join(h.root, "state") }
-func (h helperDirs) marker() string { return filepath.Join(h.root, "marker") }
-func (h helperDirs) pids() string   { return filepath.Join(h.root, "pids") }
-func (h helperDirs) home() string   { return filepath.Join(h.root, "pulumi-home") }
-func (h helperDirs) audit() string  { return filepath.Join(h.root, "audit.jsonl") }
-func (h helperDirs) bin() string    { return filepath.Join(h.root, "bin") }
+// helperDirs are the directories a helper run and its test share.
+type helperDirs = slowfleet.Dirs
 
 func backendFor(h helperDirs, cmd *automation.Command, seconds float64) (*automation.PulumiBackend, error) {
-	return automation.NewPulumiBackend(automation.PulumiOptions{
-		BackendURL: "file://" + h.state(),
-		Command:    cmd,
-		Program:    slowProgram(h.marker(), seconds),
-		PulumiHome: h.home(),
-		Env: map[string]string{"PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
-			"PATH": h.bin() + string(os.PathListSeparator) + os.Getenv("PATH")},
-	})
+	return slowfleet.Backend(h, cmd, seconds)
 }
 
-// interruptHelper runs `up` of the fleet in root with what the CLI wires
-// for a run: the interrupt handler, the audit trail, the kill on a second
-// signal.
-func interruptHelper(root string) int {
-	h := helperDirs{root}
-	fleet, err := environments.Load(h.envs())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	path, err := automation.FindPulumi("../..")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	cmd, err := automation.NewCommand(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	backend, err := backendFor(h, cmd, 6)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	zero := time.Duration(0)
-	plan, err := automation.NewPlan(fleet, automation.Selection{}, automation.PlanOptions{Bake: &zero})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	trail := &audit.Trail{Store: audit.NewFileStore(h.audit()), Base: audit.Record{RunID: audit.NewRunID(time.Now()), Command: "up"}}
-	d := &automation.Driver{Backend: backend, Log: os.Stderr, OnClusterDone: trail.Done}
-	ctx, stop := automation.Interruptible(os.Stderr, func(os.Signal) {
-		d.Abandon("killed by a second interrupt")
-		backend.Kill()
-		os.Exit(130)
-	})
-	defer stop()
-	rep, err := d.Run(ctx, plan, automation.RunOptions{Op: automation.OpUp})
-	fmt.Printf("outcome %s\n", rep.Outcome)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		return 1
-	}
-	return 0
+func slowProgram(marker string, seconds float64) func(c *environments.Cluster) pulumi.RunFunc {
+	return slowfleet.Program(marker, seconds)
 }
 
 // buildSlowProvider builds the slow provider into dir, which the backends
@@ -135,19 +43,29 @@ func buildSlowProvider(t *testing.T, dir string) {
 	require.NoError(t, err, "building the slow provider: %s", out)
 }
 
+// buildHelper builds tests/e2e/interrupthelper (an `up` wired as the CLI
+// wires it) into dir.
+func buildHelper(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "interrupthelper")
+	out, err := exec.Command("go", "build", "-o", path, "./interrupthelper").CombinedOutput()
+	require.NoError(t, err, "building the interrupt helper: %s", out)
+	return path
+}
+
 // startHelper writes a fleet of one role of two clusters and starts an up
 // of it in a process group of its own, as a terminal starts a command.
 func startHelper(t *testing.T) (helperDirs, *exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	h := helperDirs{t.TempDir()}
-	for _, d := range []string{h.state(), h.marker(), h.pids(), h.home()} {
+	h := helperDirs{Root: t.TempDir()}
+	for _, d := range []string{h.State(), h.Marker(), h.Pids(), h.Home()} {
 		require.NoError(t, os.MkdirAll(d, 0o700))
 	}
 	src := fleetfile.Write(t, fleetfile.Role{Name: "sandbox", Clusters: 2, ClusterPrefix: "e2e-"})
-	require.NoError(t, os.CopyFS(h.envs(), os.DirFS(src)))
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	buildSlowProvider(t, h.bin())
-	cmd.Env = append(os.Environ(), helperEnv+"="+h.root, "E2ESLOW_PID_DIR="+h.pids())
+	require.NoError(t, os.CopyFS(h.Envs(), os.DirFS(src)))
+	cmd := exec.Command(buildHelper(t, h.Bin()), h.Root)
+	buildSlowProvider(t, h.Bin())
+	cmd.Env = append(os.Environ(), "E2ESLOW_PID_DIR="+h.Pids())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -161,7 +79,7 @@ func waitForCreates(t *testing.T, h helperDirs, out *bytes.Buffer) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		entries, _ := os.ReadDir(h.marker())
+		entries, _ := os.ReadDir(h.Marker())
 		if len(entries) == 2 {
 			return
 		}
@@ -189,7 +107,7 @@ func openStacks(t *testing.T, h helperDirs, seconds float64) (*automation.Pulumi
 	t.Helper()
 	backend, err := backendFor(h, pulumiCommand(t), seconds)
 	require.NoError(t, err)
-	fleet, err := environments.Load(h.envs())
+	fleet, err := environments.Load(h.Envs())
 	require.NoError(t, err)
 	var stacks []automation.Stack
 	for _, c := range fleet.Clusters() {
@@ -244,14 +162,14 @@ func TestAKilledRunIsRecordedAndRecovered(t *testing.T) {
 	require.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT), "a second Ctrl-C")
 	assert.Equal(t, 130, waitExit(t, cmd, out), out.String())
 
-	recs, err := audit.NewFileStore(h.audit()).List(context.Background(), audit.Filter{})
+	recs, err := audit.NewFileStore(h.Audit()).List(context.Background(), audit.Filter{})
 	require.NoError(t, err)
 	require.Len(t, recs, 2, "both clusters under way are recorded:\n%s", out)
 	for _, r := range recs {
 		assert.Equal(t, automation.StatusCancelled, r.Result, r.Cluster)
 		assert.Equal(t, "killed by a second interrupt", r.Reason, r.Cluster)
 	}
-	pids, err := os.ReadDir(h.pids())
+	pids, err := os.ReadDir(h.Pids())
 	require.NoError(t, err)
 	require.NotEmpty(t, pids, "the slow provider ran")
 	for _, p := range pids {
@@ -283,7 +201,7 @@ func TestAKilledRunIsRecordedAndRecovered(t *testing.T) {
 	assert.Contains(t, err.Error(), "that process is gone: the lock is stale", "the error names the stale lock")
 	assert.Contains(t, err.Error(), "ago) by ", "and its age")
 	for _, s := range stacks {
-		released, err := automation.ReleaseStaleLocks("file://"+h.state(), s.Name())
+		released, err := automation.ReleaseStaleLocks("file://"+h.State(), s.Name())
 		require.NoError(t, err)
 		assert.Len(t, released, 1, s.Name())
 	}
@@ -349,25 +267,25 @@ func alive(pid int) bool {
 // wrote the drift into the state first; the next check then passed).
 func TestADriftCheckLeavesTheStateAsItWas(t *testing.T) {
 	t.Parallel()
-	h := helperDirs{t.TempDir()}
-	for _, d := range []string{h.state(), h.marker(), h.home()} {
+	h := helperDirs{Root: t.TempDir()}
+	for _, d := range []string{h.State(), h.Marker(), h.Home()} {
 		require.NoError(t, os.MkdirAll(d, 0o700))
 	}
-	buildSlowProvider(t, h.bin())
+	buildSlowProvider(t, h.Bin())
 	src := fleetfile.Write(t, fleetfile.Role{Name: "sandbox", Clusters: 1, ClusterPrefix: "e2e-"})
-	require.NoError(t, os.CopyFS(h.envs(), os.DirFS(src)))
+	require.NoError(t, os.CopyFS(h.Envs(), os.DirFS(src)))
 	ctx := context.Background()
 	_, _, stacks := openStacks(t, h, 0)
 	_, err := stacks[0].Up(ctx, automation.UpOptions{})
 	require.NoError(t, err)
 
 	drifted, err := automation.NewPulumiBackend(automation.PulumiOptions{
-		BackendURL: "file://" + h.state(), Command: pulumiCommand(t), Program: slowProgram(h.marker(), 0), PulumiHome: h.home(),
+		BackendURL: "file://" + h.State(), Command: pulumiCommand(t), Program: slowProgram(h.Marker(), 0), PulumiHome: h.Home(),
 		Env: map[string]string{"PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase", "E2ESLOW_DRIFT": "changed by hand",
-			"PATH": h.bin() + string(os.PathListSeparator) + os.Getenv("PATH")},
+			"PATH": h.Bin() + string(os.PathListSeparator) + os.Getenv("PATH")},
 	})
 	require.NoError(t, err)
-	fleet, err := environments.Load(h.envs())
+	fleet, err := environments.Load(h.Envs())
 	require.NoError(t, err)
 	s, err := drifted.Open(ctx, fleet.Clusters()[0])
 	require.NoError(t, err)
