@@ -1,8 +1,11 @@
 package guardrails
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -87,7 +90,7 @@ func TestCatalogRefreshRunsWeekly(t *testing.T) {
 	job, err := yaml.Marshal(circle.Jobs["catalog-refresh"])
 	require.NoError(t, err)
 	assert.Contains(t, string(job), "eksplatform catalog refresh")
-	assert.Contains(t, string(job), "gh pr create --head catalog-refresh")
+	assert.Contains(t, string(job), `${api}/pulls`, "opens the pull request (TestCircleCICatalogRefreshOpensOnePullRequestWithoutTheGitHubCLI runs it)")
 }
 
 // TestPipelinesThatReachTheAPIServerRunInTheDeployerNetwork: every job that
@@ -141,24 +144,98 @@ func TestPipelinesThatReachTheAPIServerRunInTheDeployerNetwork(t *testing.T) {
 	}
 }
 
-// TestThePullRequestCommentFitsAndSaysWhyWhenNothingLoads: GitHub refuses
-// comment bodies over 65 536 characters, and an invalid environment file
-// writes neither the plan nor the report; the comment step then posts the
-// validation errors instead of throwing.
-func TestThePullRequestCommentFitsAndSaysWhyWhenNothingLoads(t *testing.T) {
+// TestThePullRequestCommentKeepsWhyNothingWasWritten: an invalid environment
+// file writes neither the plan nor the report; both CI examples keep each
+// command's standard error where `eksplatform comment` reads it, so the
+// comment posts the validation errors (TestCommentPostsTheValidationErrors-
+// WhenNothingLoads proves what it makes of them; the tests in
+// ci_scripts_test.go run the posting).
+func TestThePullRequestCommentKeepsWhyNothingWasWritten(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("../../examples/ci/github/preview.yml")
-	require.NoError(t, err)
-	text := string(data)
-	for _, want := range []string{
-		"2>plan.err", "2>preview.err", // stderr kept for the comment
-		"const limit = 65000;",
-		"fs.existsSync(f)", // a missing file is not a crash
-		"read('plan.err') + read('preview.err')",
-		"let body = marker + '\\n' + report;", // the report's summary leads
-		"plan.slice(0, Math.max(0, room))",
-	} {
-		assert.Contains(t, text, want)
+	for _, f := range []string{"github/preview.yml", "circleci/config.yml"} {
+		data, err := os.ReadFile("../../examples/ci/" + f)
+		require.NoError(t, err)
+		text := string(data)
+		for _, want := range []string{
+			"--base-environments base/environments 2>plan.err",
+			"--report-md report.md --json report.json 2>preview.err",
+			"./bin/eksplatform comment --report report.md --report-stderr preview.err",
+			"--plan plan.md --plan-stderr plan.err --out body.md",
+		} {
+			assert.Contains(t, text, want, f)
+		}
 	}
-	assert.NotContains(t, text, "fs.readFileSync('plan.md', 'utf8') + '\\n---", "the old uncapped join")
+}
+
+// firstNode24Major is, per action the GitHub examples use, its first major
+// that runs on Node.js 24: Node 20 was removed from GitHub's hosted runners on
+// 2026-09-16 (github.blog changelog 2025-09-19, "Deprecation of Node 20 on
+// GitHub Actions runners"), so an older major no longer runs. Renovate
+// (renovate.json, "github-actions") keeps the examples on current majors.
+var firstNode24Major = map[string]int{
+	"actions/checkout":                      5,
+	"actions/setup-go":                      6,
+	"actions/github-script":                 8,
+	"actions/upload-artifact":               6,
+	"aws-actions/configure-aws-credentials": 5,
+	"peter-evans/create-pull-request":       8,
+}
+
+func TestGitHubExamplesUseActionsThatStillRun(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../../examples/ci/github/*.yml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	uses := regexp.MustCompile(`uses:\s*([\w.-]+/[\w.-]+)@v(\d+)\b`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		found := uses.FindAllStringSubmatch(string(data), -1)
+		require.NotEmpty(t, found, f)
+		require.Equal(t, strings.Count(string(data), "uses:"), len(found), "%s: every action is pinned to a major (name@vN)", f)
+		for _, m := range found {
+			first, ok := firstNode24Major[m[1]]
+			if !assert.True(t, ok, "%s uses %s: add its first Node 24 major to firstNode24Major", f, m[1]) {
+				continue
+			}
+			major, _ := strconv.Atoi(m[2])
+			assert.GreaterOrEqual(t, major, first, "%s: %s@v%d runs on Node 20, which GitHub's runners no longer have", f, m[1], major)
+		}
+	}
+}
+
+// TestRenovateKeepsTheCIExamplesCurrent: Renovate's default file patterns are
+// .github/workflows and .circleci/config.yml; the examples live elsewhere,
+// so renovate.json must name them or their actions and orbs age unseen.
+func TestRenovateKeepsTheCIExamplesCurrent(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../renovate.json")
+	require.NoError(t, err)
+	var cfg map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(data, &cfg))
+	matches := func(manager, file string) bool {
+		var m struct {
+			ManagerFilePatterns []string `json:"managerFilePatterns"`
+		}
+		if raw, ok := cfg[manager]; ok {
+			require.NoError(t, json.Unmarshal(raw, &m))
+		}
+		for _, p := range m.ManagerFilePatterns {
+			if strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && regexp.MustCompile(strings.Trim(p, "/")).MatchString(file) {
+				return true
+			}
+		}
+		return false
+	}
+	files, err := filepath.Glob("../../examples/ci/*/*.y*ml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		rel := strings.TrimPrefix(f, "../../")
+		manager := "github-actions"
+		if strings.Contains(rel, "/circleci/") {
+			manager = "circleci"
+		}
+		assert.True(t, matches(manager, rel), "renovate.json: the %s manager does not read %s", manager, rel)
+	}
 }
