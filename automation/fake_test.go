@@ -256,7 +256,7 @@ func fleetOf(t *testing.T, roles ...role) *environments.Fleet {
 	return fleetfile.Load(t, files...)
 }
 
-// testResources is what the CLI hands the driver (components/kinds), written
+// testResources is what the CLI hands the driver (contract), written
 // out here: the driver's tests do not import the program.
 var testResources = Resources{
 	Protected: map[string]string{

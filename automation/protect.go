@@ -10,7 +10,7 @@ import (
 
 // Resources tells the driver which of the program's resources need care.
 // The driver knows no cloud resource types of its own: the program that
-// declares them names them (components/kinds) and the CLI passes them on.
+// declares them names them (contract) and the CLI passes them on.
 type Resources struct {
 	// Protected maps the types whose replacement or deletion loses data or
 	// access to what messages call them ("EKS cluster"): up refuses such a

@@ -16,39 +16,8 @@ import (
 	"github.com/eksplatform/eksplatform/components/network"
 	"github.com/eksplatform/eksplatform/components/operators"
 	"github.com/eksplatform/eksplatform/components/storage"
+	"github.com/eksplatform/eksplatform/contract"
 	"github.com/eksplatform/eksplatform/environments"
-	"github.com/eksplatform/eksplatform/stacks/outputs"
-)
-
-// Output names of a cluster stack (see package outputs).
-const (
-	OutRole                  = outputs.Role
-	OutWave                  = outputs.Wave
-	OutClusterName           = outputs.ClusterName
-	OutRegion                = outputs.Region
-	OutAccountID             = outputs.AccountID
-	OutKubernetesVersion     = outputs.KubernetesVersion
-	OutEndpoint              = outputs.Endpoint
-	OutCertificateAuthority  = outputs.CertificateAuthority
-	OutOIDCIssuerURL         = outputs.OIDCIssuerURL
-	OutOIDCProviderARN       = outputs.OIDCProviderARN
-	OutKubeconfig            = outputs.Kubeconfig
-	OutNodeGroupName         = outputs.NodeGroupName
-	OutNodeGroupRelease      = outputs.NodeGroupRelease
-	OutAddonVersions         = outputs.AddonVersions
-	OutKMSKeyARN             = outputs.KMSKeyARN
-	OutVpcID                 = outputs.VpcID
-	OutPrivateSubnetIDs      = outputs.PrivateSubnetIDs
-	OutPublicSubnetIDs       = outputs.PublicSubnetIDs
-	OutEFSFileSystemID       = outputs.EFSFileSystemID
-	OutEBSStorageClass       = outputs.EBSStorageClass
-	OutKarpenterVersion      = outputs.KarpenterVersion
-	OutKarpenterQueue        = outputs.KarpenterQueue
-	OutEchoServerURL         = outputs.EchoServerURL
-	OutChartVersions         = outputs.ChartVersions
-	OutClusterAdminRoleARN   = outputs.ClusterAdminRoleARN
-	OutSpotServiceLinkedRole = outputs.SpotServiceLinkedRole
-	OutPodLogGroup           = outputs.PodLogGroup
 )
 
 // Tags every AWS resource of a cluster carries besides the environment's.
@@ -160,36 +129,36 @@ func Cluster(c *environments.Cluster) pulumi.RunFunc {
 		}
 
 		cl := f.Cluster
-		ctx.Export(OutRole, pulumi.String(c.Role))
-		ctx.Export(OutWave, pulumi.Int(c.Wave))
-		ctx.Export(OutClusterName, cl.Name)
-		ctx.Export(OutRegion, pulumi.String(c.Region))
-		ctx.Export(OutAccountID, pulumi.String(c.AccountID))
-		ctx.Export(OutKubernetesVersion, cl.KubernetesVersion)
-		ctx.Export(OutEndpoint, cl.Endpoint)
-		ctx.Export(OutCertificateAuthority, cl.CertificateAuthority)
-		ctx.Export(OutOIDCIssuerURL, cl.OIDCIssuerURL)
-		ctx.Export(OutOIDCProviderARN, cl.OIDCProviderARN)
-		ctx.Export(OutKubeconfig, cl.Kubeconfig)
-		ctx.Export(OutNodeGroupName, f.NodeGroup.NodeGroupName)
-		ctx.Export(OutNodeGroupRelease, f.NodeGroup.ReleaseVersion)
-		ctx.Export(OutAddonVersions, f.AddonVersions)
-		ctx.Export(OutKMSKeyARN, f.Key.KeyARN)
-		ctx.Export(OutVpcID, vpc.VpcID)
-		ctx.Export(OutPrivateSubnetIDs, vpc.PrivateSubnetIDs)
-		ctx.Export(OutPublicSubnetIDs, vpc.PublicSubnetIDs)
-		ctx.Export(OutEBSStorageClass, pulumi.String(store.EBS.Name))
+		ctx.Export(contract.Role, pulumi.String(c.Role))
+		ctx.Export(contract.Wave, pulumi.Int(c.Wave))
+		ctx.Export(contract.ClusterName, cl.Name)
+		ctx.Export(contract.Region, pulumi.String(c.Region))
+		ctx.Export(contract.AccountID, pulumi.String(c.AccountID))
+		ctx.Export(contract.KubernetesVersion, cl.KubernetesVersion)
+		ctx.Export(contract.Endpoint, cl.Endpoint)
+		ctx.Export(contract.CertificateAuthority, cl.CertificateAuthority)
+		ctx.Export(contract.OIDCIssuerURL, cl.OIDCIssuerURL)
+		ctx.Export(contract.OIDCProviderARN, cl.OIDCProviderARN)
+		ctx.Export(contract.Kubeconfig, cl.Kubeconfig)
+		ctx.Export(contract.NodeGroupName, f.NodeGroup.NodeGroupName)
+		ctx.Export(contract.NodeGroupRelease, f.NodeGroup.ReleaseVersion)
+		ctx.Export(contract.AddonVersions, f.AddonVersions)
+		ctx.Export(contract.KMSKeyARN, f.Key.KeyARN)
+		ctx.Export(contract.VpcID, vpc.VpcID)
+		ctx.Export(contract.PrivateSubnetIDs, vpc.PrivateSubnetIDs)
+		ctx.Export(contract.PublicSubnetIDs, vpc.PublicSubnetIDs)
+		ctx.Export(contract.EBSStorageClass, pulumi.String(store.EBS.Name))
 		if store.EFS != nil {
-			ctx.Export(OutEFSFileSystemID, store.EFS.FileSystemID)
+			ctx.Export(contract.EFSFileSystemID, store.EFS.FileSystemID)
 		}
-		ctx.Export(OutKarpenterVersion, pulumi.String(c.Charts["karpenter"].Version))
-		ctx.Export(OutKarpenterQueue, ops.Karpenter.QueueName)
-		ctx.Export(OutEchoServerURL, ops.EchoServerURL)
-		ctx.Export(OutChartVersions, chartVersions(c))
-		ctx.Export(OutClusterAdminRoleARN, f.Admin.RoleARN)
-		ctx.Export(OutSpotServiceLinkedRole, spotOwner)
+		ctx.Export(contract.KarpenterVersion, pulumi.String(c.Charts["karpenter"].Version))
+		ctx.Export(contract.KarpenterQueue, ops.Karpenter.QueueName)
+		ctx.Export(contract.EchoServerURL, ops.EchoServerURL)
+		ctx.Export(contract.ChartVersions, chartVersions(c))
+		ctx.Export(contract.ClusterAdminRoleARN, f.Admin.RoleARN)
+		ctx.Export(contract.SpotServiceLinkedRole, spotOwner)
 		if ops.FluentBit != nil {
-			ctx.Export(OutPodLogGroup, pulumi.String(c.Operators.FluentBit.LogGroup))
+			ctx.Export(contract.PodLogGroup, pulumi.String(c.Operators.FluentBit.LogGroup))
 		}
 		return nil
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/contract"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
@@ -201,8 +202,12 @@ func (g *Gate) probe(ctx context.Context, api API, c *environments.Cluster, outp
 	}
 
 	if opts.EchoCheck {
-		if url, _ := outputs["echoServerUrl"].(string); url != "" {
-			if p := g.echo(ctx, url); p != "" {
+		o, err := contract.Read(outputs)
+		switch {
+		case err != nil:
+			problems = append(problems, err.Error())
+		case o.EchoServerURL != "":
+			if p := g.echo(ctx, o.EchoServerURL); p != "" {
 				problems = append(problems, p)
 			}
 		}

@@ -2,12 +2,11 @@ package upgrade
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/contract"
 	"github.com/eksplatform/eksplatform/environments"
-	"github.com/eksplatform/eksplatform/stacks/outputs"
 )
 
 // BackendState reads current versions from the stack outputs a backend holds.
@@ -28,36 +27,27 @@ func (s *BackendState) Versions(ctx context.Context, c *environments.Cluster) (*
 	if s.err != nil {
 		return nil, s.err
 	}
-	sum, ok := s.stacks[c.Name]
-	if !ok || sum.ResourceCount == 0 {
-		return nil, nil
-	}
-	stack, err := s.Backend.Open(ctx, c)
-	if err != nil {
+	o, err := automation.ReadOutputs(ctx, s.Backend, s.stacks, c)
+	if o == nil || err != nil {
 		return nil, err
 	}
-	outs, err := stack.Outputs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return VersionsFromOutputs(outs)
+	return versions(o), nil
 }
 
-// VersionsFromOutputs maps stack outputs onto versions.
+// VersionsFromOutputs maps stack outputs onto versions, through the
+// program's contract.
 func VersionsFromOutputs(outs map[string]any) (*Versions, error) {
-	v := &Versions{Addons: map[string]string{}}
-	v.Kubernetes, _ = outs[outputs.KubernetesVersion].(string)
-	if v.Kubernetes == "" {
-		return nil, fmt.Errorf("the stack has no %s output: was it made by eksplatform?", outputs.KubernetesVersion)
+	o, err := contract.ReadDeployed(outs)
+	if err != nil {
+		return nil, err
 	}
-	v.NodeRelease, _ = outs[outputs.NodeGroupRelease].(string)
-	v.Karpenter, _ = outs[outputs.KarpenterVersion].(string)
-	if addons, ok := outs[outputs.AddonVersions].(map[string]any); ok {
-		for name, ver := range addons {
-			if s, ok := ver.(string); ok {
-				v.Addons[name] = s
-			}
-		}
+	return versions(&o), nil
+}
+
+func versions(o *contract.Outputs) *Versions {
+	v := &Versions{Kubernetes: o.Kubernetes, NodeRelease: o.NodeGroupRelease, Karpenter: o.Karpenter, Addons: o.Addons}
+	if v.Addons == nil {
+		v.Addons = map[string]string{}
 	}
-	return v, nil
+	return v
 }

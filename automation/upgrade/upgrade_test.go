@@ -588,10 +588,12 @@ func TestVersionsFromOutputs(t *testing.T) {
 	t.Parallel()
 	v, err := VersionsFromOutputs(map[string]any{
 		"kubernetesVersion": "1.34", "managementNodeGroupReleaseVersion": "1.34.2-20251120", "karpenterVersion": "1.14.1",
-		"addonVersions": map[string]any{"coredns": "v1.12.4-eksbuild.1", "bogus": 3},
+		"addonVersions": map[string]any{"coredns": "v1.12.4-eksbuild.1"},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, &Versions{Kubernetes: "1.34", NodeRelease: "1.34.2-20251120", Karpenter: "1.14.1", Addons: map[string]string{"coredns": "v1.12.4-eksbuild.1"}}, v)
+	_, err = VersionsFromOutputs(map[string]any{"kubernetesVersion": "1.34", "addonVersions": map[string]any{"bogus": 3}})
+	require.ErrorContains(t, err, "addonVersions.bogus is int, not a string", "a version of the wrong shape is not guessed at")
 	_, err = VersionsFromOutputs(map[string]any{"role": "dev"})
 	require.ErrorContains(t, err, "the stack has no kubernetesVersion output")
 }

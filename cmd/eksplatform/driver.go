@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,7 +18,7 @@ import (
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/automation/eksgate"
 	"github.com/eksplatform/eksplatform/automation/upgrade"
-	"github.com/eksplatform/eksplatform/components/kinds"
+	"github.com/eksplatform/eksplatform/contract"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/stacks"
 )
@@ -124,8 +123,8 @@ func newBackend(o *backendOptions) (*automation.PulumiBackend, string, error) {
 
 // programResources are the program's resources the driver treats with care.
 var programResources = automation.Resources{
-	Protected:           kinds.Protected,
-	ManagementNodeGroup: automation.ResourceRef{Type: kinds.NodeGroup, ParentType: kinds.ManagementNodeGroup},
+	Protected:           contract.Protected,
+	ManagementNodeGroup: automation.ResourceRef{Type: contract.NodeGroup, ParentType: contract.ManagementNodeGroup},
 }
 
 // printPlan writes the waves of a plan.
@@ -531,25 +530,6 @@ protected, and a partial destroy would take away everything around them.`,
 	return cmd
 }
 
-// clusterStatus is one row of `status`.
-type clusterStatus struct {
-	Cluster          string            `json:"cluster"`
-	Role             string            `json:"role"`
-	Wave             int               `json:"wave"`
-	Deployed         bool              `json:"deployed"`
-	LastUpdate       *time.Time        `json:"lastUpdate,omitempty"`
-	UpdateInProgress bool              `json:"updateInProgress"`
-	Resources        int               `json:"resources"`
-	Desired          string            `json:"desiredVersion"`
-	Kubernetes       string            `json:"kubernetesVersion,omitempty"`
-	NodeRelease      string            `json:"managementNodeGroupReleaseVersion,omitempty"`
-	Karpenter        string            `json:"karpenterVersion,omitempty"`
-	Addons           map[string]string `json:"addonVersions,omitempty"`
-	// Pending are the steps an interrupted run left unfinished.
-	Pending []automation.PendingOperation `json:"pendingOperations,omitempty"`
-	Error   string                        `json:"error,omitempty"`
-}
-
 func newStatusCommand(g *globalOptions) *cobra.Command {
 	var o backendOptions
 	var asJSON bool
@@ -566,7 +546,7 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rows, err := fleetStatus(context.Background(), fleet, backend)
+			rows, err := automation.FleetStatus(context.Background(), fleet.Clusters(), backend)
 			if err != nil {
 				return err
 			}
@@ -630,26 +610,8 @@ func dash(s string) string {
 	return s
 }
 
-// undeclaredStacks lists the backend's stacks that no environment file
-// declares: a role file renamed (sandbox.JSON) or deleted leaves its
-// deployed clusters out of every command.
-func undeclaredStacks(ctx context.Context, fleet *environments.Fleet, backend automation.Backend) ([]string, error) {
-	stacks, err := backend.Stacks(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for name, s := range stacks {
-		if _, ok := fleet.Cluster(name); !ok && s.ResourceCount > 0 {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
 func warnUndeclared(ctx context.Context, w io.Writer, fleet *environments.Fleet, backend automation.Backend) {
-	names, err := undeclaredStacks(ctx, fleet, backend)
+	names, err := automation.UndeclaredStacks(ctx, fleet, backend)
 	if err != nil {
 		return
 	}
@@ -657,51 +619,4 @@ func warnUndeclared(ctx context.Context, w io.Writer, fleet *environments.Fleet,
 		fmt.Fprintf(w, "warning: stack %s in the backend holds resources but no environment file in %s declares it "+
 			"(a renamed or deleted role file?); no command touches it until one does\n", n, fleet.Dir)
 	}
-}
-
-// fleetStatus reads, for every cluster of the fleet, what its stack holds.
-// Stacks that do not exist are not created.
-func fleetStatus(ctx context.Context, fleet *environments.Fleet, backend automation.Backend) ([]clusterStatus, error) {
-	existing, err := backend.Stacks(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var rows []clusterStatus
-	for _, c := range fleet.Clusters() {
-		row := clusterStatus{Cluster: c.Name, Role: c.Role, Wave: c.Wave, Desired: c.EKSVersion}
-		s, ok := existing[c.Name]
-		if ok {
-			row.UpdateInProgress, row.Resources = s.UpdateInProgress, s.ResourceCount
-			if !s.LastUpdate.IsZero() {
-				t := s.LastUpdate
-				row.LastUpdate = &t
-			}
-		}
-		row.Deployed = ok && s.ResourceCount > 0
-		if row.Deployed {
-			stack, err := backend.Open(ctx, c)
-			if err == nil {
-				var outs map[string]any
-				outs, err = stack.Outputs(ctx)
-				row.Kubernetes, _ = outs[stacks.OutKubernetesVersion].(string)
-				row.NodeRelease, _ = outs[stacks.OutNodeGroupRelease].(string)
-				row.Karpenter, _ = outs[stacks.OutKarpenterVersion].(string)
-				if addons, ok := outs[stacks.OutAddonVersions].(map[string]any); ok {
-					row.Addons = map[string]string{}
-					for k, v := range addons {
-						row.Addons[k] = fmt.Sprint(v)
-					}
-				}
-			}
-			if err == nil {
-				row.Pending, err = stack.PendingOperations(ctx)
-			}
-			if err != nil {
-				row.Error = err.Error()
-			}
-		}
-		rows = append(rows, row)
-	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Wave < rows[j].Wave })
-	return rows, nil
 }

@@ -162,7 +162,7 @@ func TestStacksNoFileDeclaresAreWarnedAbout(t *testing.T) {
 	t.Parallel()
 	fleet, err := environments.Load(envDir)
 	require.NoError(t, err)
-	names, err := undeclaredStacks(context.Background(), fleet, statusBackend{})
+	names, err := automation.UndeclaredStacks(context.Background(), fleet, statusBackend{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"old-sandbox-01"}, names, "a stack that holds nothing is not worth a warning")
 	var out strings.Builder
@@ -187,7 +187,7 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	t.Parallel()
 	fleet, err := environments.Load(envDir)
 	require.NoError(t, err)
-	rows, err := fleetStatus(context.Background(), fleet, statusBackend{outputs: map[string]map[string]any{
+	rows, err := automation.FleetStatus(context.Background(), fleet.Clusters(), statusBackend{outputs: map[string]map[string]any{
 		"np-i01-aws-us-east-2": {"kubernetesVersion": "1.33", "karpenterVersion": "1.14.1",
 			"managementNodeGroupReleaseVersion": "1.33.5-20251101", "addonVersions": map[string]any{"coredns": "v1.12.2-eksbuild.4"}},
 	}, pending: map[string][]automation.PendingOperation{
@@ -195,7 +195,7 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	require.Len(t, rows, 5)
-	byName := map[string]clusterStatus{}
+	byName := map[string]automation.ClusterStatus{}
 	for _, r := range rows {
 		byName[r.Cluster] = r
 	}

@@ -19,8 +19,8 @@ import (
 
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/automation/upgrade"
+	"github.com/eksplatform/eksplatform/contract"
 	"github.com/eksplatform/eksplatform/environments"
-	"github.com/eksplatform/eksplatform/stacks/outputs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden plans under testdata/plan")
@@ -258,11 +258,11 @@ func TestPlanReadsTheBackend(t *testing.T) {
 				if err := ctx.RegisterComponentResource("eksplatform:test:Foundation", c.Name, &r); err != nil {
 					return err
 				}
-				ctx.Export(outputs.KubernetesVersion, pulumi.String(k8s))
-				ctx.Export(outputs.NodeGroupRelease, pulumi.String(k8s+".4-20251001"))
-				ctx.Export(outputs.KarpenterVersion, pulumi.String("1.9.0"))
-				ctx.Export(outputs.AddonVersions, pulumi.StringMap{"coredns": pulumi.String("v1.11.4-eksbuild.14"), "kube-proxy": pulumi.String("v" + k8s + ".9-eksbuild.1")})
-				ctx.Export(outputs.Kubeconfig, pulumi.ToSecret(pulumi.String("apiVersion: v1")))
+				ctx.Export(contract.KubernetesVersion, pulumi.String(k8s))
+				ctx.Export(contract.NodeGroupRelease, pulumi.String(k8s+".4-20251001"))
+				ctx.Export(contract.KarpenterVersion, pulumi.String("1.9.0"))
+				ctx.Export(contract.AddonVersions, pulumi.StringMap{"coredns": pulumi.String("v1.11.4-eksbuild.14"), "kube-proxy": pulumi.String("v" + k8s + ".9-eksbuild.1")})
+				ctx.Export(contract.Kubeconfig, pulumi.ToSecret(pulumi.String("apiVersion: v1")))
 				return nil
 			}
 		},

@@ -12,7 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
-	"github.com/eksplatform/eksplatform/components/kinds"
+	"github.com/eksplatform/eksplatform/contract"
 
 	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
@@ -130,7 +130,7 @@ func NewManagementNodeGroup(ctx *pulumi.Context, name string, args *ManagementNo
 	}
 
 	g := &ManagementNodeGroup{}
-	if err := ctx.RegisterComponentResource(kinds.ManagementNodeGroup, name, g, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(contract.ManagementNodeGroup, name, g, opts...); err != nil {
 		return nil, err
 	}
 

@@ -1,9 +1,8 @@
-// Package kinds names the resource types of the program that the driver
-// treats with care. The driver (automation) knows no cloud resource types of
-// its own; the CLI hands it these. It imports nothing, so the CLI and tests
-// can use it without the cloud SDKs.
-package kinds
+package contract
 
+// Resource kinds of the program that the driver treats with care. The driver
+// (automation) knows no cloud resource types of its own; the CLI hands it
+// these.
 const (
 	// ManagementNodeGroup is the foundation's component type of the tainted
 	// management node group.

@@ -1,0 +1,118 @@
+package automation
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/eksplatform/eksplatform/contract"
+	"github.com/eksplatform/eksplatform/environments"
+)
+
+// ClusterStatus is what the backend holds of one cluster: `status` prints
+// it, and plan reads the same versions (ReadOutputs).
+type ClusterStatus struct {
+	Cluster          string            `json:"cluster"`
+	Role             string            `json:"role"`
+	Wave             int               `json:"wave"`
+	Deployed         bool              `json:"deployed"`
+	LastUpdate       *time.Time        `json:"lastUpdate,omitempty"`
+	UpdateInProgress bool              `json:"updateInProgress"`
+	Resources        int               `json:"resources"`
+	Desired          string            `json:"desiredVersion"`
+	Kubernetes       string            `json:"kubernetesVersion,omitempty"`
+	NodeRelease      string            `json:"managementNodeGroupReleaseVersion,omitempty"`
+	Karpenter        string            `json:"karpenterVersion,omitempty"`
+	Addons           map[string]string `json:"addonVersions,omitempty"`
+	// Pending are the steps an interrupted run left unfinished.
+	Pending []PendingOperation `json:"pendingOperations,omitempty"`
+	// Error says why the cluster's state could not be read.
+	Error string `json:"error,omitempty"`
+}
+
+// FleetStatus reads, for every cluster given, what its stack holds, in wave
+// order. Stacks that do not exist are not created.
+func FleetStatus(ctx context.Context, clusters []*environments.Cluster, backend Backend) ([]ClusterStatus, error) {
+	existing, err := backend.Stacks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]ClusterStatus, 0, len(clusters))
+	for _, c := range clusters {
+		row := ClusterStatus{Cluster: c.Name, Role: c.Role, Wave: c.Wave, Desired: c.EKSVersion}
+		s, ok := existing[c.Name]
+		if ok {
+			row.UpdateInProgress, row.Resources = s.UpdateInProgress, s.ResourceCount
+			if !s.LastUpdate.IsZero() {
+				t := s.LastUpdate
+				row.LastUpdate = &t
+			}
+		}
+		row.Deployed = ok && s.ResourceCount > 0
+		if row.Deployed {
+			var stack Stack
+			stack, err = backend.Open(ctx, c)
+			if err == nil {
+				var o *contract.Outputs
+				o, err = readOutputs(ctx, stack)
+				if o != nil {
+					row.Kubernetes, row.NodeRelease, row.Karpenter, row.Addons = o.Kubernetes, o.NodeGroupRelease, o.Karpenter, o.Addons
+				}
+			}
+			if err == nil {
+				row.Pending, err = stack.PendingOperations(ctx)
+			}
+			if err != nil {
+				row.Error = err.Error()
+			}
+		}
+		rows = append(rows, row)
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Wave < rows[j].Wave })
+	return rows, nil
+}
+
+// ReadOutputs reads what a deployed cluster's stack says through the
+// program's contract: nil for a cluster the backend holds nothing of
+// (summaries is Backend.Stacks), an error for a stack whose outputs do not
+// read.
+func ReadOutputs(ctx context.Context, backend Backend, summaries map[string]StackSummary, c *environments.Cluster) (*contract.Outputs, error) {
+	if s, ok := summaries[c.Name]; !ok || s.ResourceCount == 0 {
+		return nil, nil
+	}
+	stack, err := backend.Open(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return readOutputs(ctx, stack)
+}
+
+func readOutputs(ctx context.Context, stack Stack) (*contract.Outputs, error) {
+	raw, err := stack.Outputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := contract.ReadDeployed(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// UndeclaredStacks lists the backend's stacks that hold resources but that no
+// environment file of fleet declares: a role file renamed (sandbox.JSON) or
+// deleted leaves its deployed clusters out of every command.
+func UndeclaredStacks(ctx context.Context, fleet *environments.Fleet, backend Backend) ([]string, error) {
+	stacks, err := backend.Stacks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for name, s := range stacks {
+		if _, ok := fleet.Cluster(name); !ok && s.ResourceCount > 0 {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}

@@ -1,0 +1,115 @@
+package contract
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Outputs is what a cluster stack's outputs say, typed: what status, plan,
+// the driver's report and the health gate read. An output the stack does not
+// have is the zero value.
+type Outputs struct {
+	Role             string
+	Wave             int
+	ClusterName      string
+	Region           string
+	AccountID        string
+	Kubernetes       string            // KubernetesVersion
+	Endpoint         string            // Endpoint
+	NodeGroupName    string            // NodeGroupName
+	NodeGroupRelease string            // NodeGroupRelease
+	Addons           map[string]string // AddonVersions
+	Charts           map[string]string // ChartVersions
+	Karpenter        string            // KarpenterVersion
+	EchoServerURL    string            // EchoServerURL
+}
+
+// Read maps stack outputs, as the Automation API returns them (decoded JSON,
+// secrets replaced by a placeholder), onto Outputs. An output of the wrong
+// shape is an error that names it: such a stack was not written by this
+// program, and a reader must not guess.
+func Read(raw map[string]any) (Outputs, error) {
+	var o Outputs
+	var errs []string
+	str := func(name string, into *string) {
+		v, ok := raw[name]
+		if !ok || v == nil {
+			return
+		}
+		s, ok := v.(string)
+		if !ok {
+			errs = append(errs, fmt.Sprintf("%s is %T, not a string", name, v))
+			return
+		}
+		*into = s
+	}
+	strMap := func(name string) map[string]string {
+		v, ok := raw[name]
+		if !ok || v == nil {
+			return nil
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			errs = append(errs, fmt.Sprintf("%s is %T, not a map", name, v))
+			return nil
+		}
+		out := make(map[string]string, len(m))
+		for _, k := range sortedKeys(m) {
+			s, ok := m[k].(string)
+			if !ok {
+				errs = append(errs, fmt.Sprintf("%s.%s is %T, not a string", name, k, m[k]))
+				continue
+			}
+			out[k] = s
+		}
+		return out
+	}
+	str(Role, &o.Role)
+	if v, ok := raw[Wave]; ok && v != nil {
+		switch n := v.(type) {
+		case float64:
+			o.Wave = int(n)
+		case int:
+			o.Wave = n
+		default:
+			errs = append(errs, fmt.Sprintf("%s is %T, not a number", Wave, v))
+		}
+	}
+	str(ClusterName, &o.ClusterName)
+	str(Region, &o.Region)
+	str(AccountID, &o.AccountID)
+	str(KubernetesVersion, &o.Kubernetes)
+	str(Endpoint, &o.Endpoint)
+	str(NodeGroupName, &o.NodeGroupName)
+	str(NodeGroupRelease, &o.NodeGroupRelease)
+	o.Addons = strMap(AddonVersions)
+	o.Charts = strMap(ChartVersions)
+	str(KarpenterVersion, &o.Karpenter)
+	str(EchoServerURL, &o.EchoServerURL)
+	if len(errs) > 0 {
+		return o, fmt.Errorf("the stack's outputs do not match the program's contract: %v", errs)
+	}
+	return o, nil
+}
+
+// ReadDeployed is Read for a stack that holds a cluster: it also requires
+// KubernetesVersion, which every stack this program deployed exports.
+func ReadDeployed(raw map[string]any) (Outputs, error) {
+	o, err := Read(raw)
+	if err != nil {
+		return o, err
+	}
+	if o.Kubernetes == "" {
+		return o, fmt.Errorf("the stack has no %s output: was it made by eksplatform?", KubernetesVersion)
+	}
+	return o, nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
