@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/eksplatform/eksplatform/environments"
-	"github.com/eksplatform/eksplatform/tests/mockengine"
+	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
 
 // SynthResource is one declared resource as synth prints it.

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eksplatform/eksplatform/catalog"
-	"github.com/eksplatform/eksplatform/tests/mockengine"
+	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
 
 func foundationArgs() *Args {

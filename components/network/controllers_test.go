@@ -12,7 +12,7 @@ import (
 	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/irsa"
 	"github.com/eksplatform/eksplatform/components/kube"
-	"github.com/eksplatform/eksplatform/tests/mockengine"
+	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
 
 const (

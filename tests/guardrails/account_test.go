@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eksplatform/eksplatform/tests/mockengine"
+	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
 
 // TestAccountLevelAndAccessPieces checks, over the synthesized example

@@ -15,8 +15,8 @@ import (
 
 	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/internal/mockengine"
 	"github.com/eksplatform/eksplatform/stacks"
-	"github.com/eksplatform/eksplatform/tests/mockengine"
 )
 
 const envDir = "../../environments"

@@ -25,7 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/eksplatform/eksplatform/catalog"
-	"github.com/eksplatform/eksplatform/tests/mockengine"
+	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
 
 // builtins are the built-in kinds the layers declare and the k8s.io/api type

@@ -17,7 +17,7 @@ import (
 
 	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/components/operators"
-	"github.com/eksplatform/eksplatform/tests/mockengine"
+	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
 
 // karpenterServices maps the AWS API interfaces of karpenter's pkg/aws/sdk.go

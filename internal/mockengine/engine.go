@@ -193,7 +193,7 @@ func (e *Engine) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	e.mu.Unlock()
 	answer, ok := invokeAnswers[args.Token]
 	if !ok {
-		return nil, fmt.Errorf("mockengine: no canned answer for invoke %s; add one to tests/mockengine/invokes.go", args.Token)
+		return nil, fmt.Errorf("mockengine: no canned answer for invoke %s; add one to internal/mockengine/invokes.go", args.Token)
 	}
 	out, err := answer(inv, acct)
 	if err != nil {
