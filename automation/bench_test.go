@@ -19,7 +19,7 @@ func BenchmarkScheduling(b *testing.B) {
 	fleet := fleetOf(t, role{name: "r0", wave: 0, clusters: perWave}, role{name: "r1", wave: 1, clusters: perWave},
 		role{name: "r2", wave: 2, clusters: perWave}, role{name: "r3", wave: 3, clusters: perWave})
 	zero := time.Duration(0)
-	plan, err := NewPlan(fleet, Selection{}, PlanOptions{Parallel: limit, Bake: &zero})
+	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{Parallel: limit, Bake: &zero})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -173,7 +173,7 @@ func (d *Driver) sleep(ctx context.Context, dur time.Duration) error {
 
 // Run executes the operation over the plan. The returned report is complete
 // even when the error is not nil: it names what failed and what did not run.
-func (d *Driver) Run(ctx context.Context, plan *Plan, opts RunOptions) (*Report, error) {
+func (d *Driver) Run(ctx context.Context, plan *Rollout, opts RunOptions) (*Report, error) {
 	rep := &Report{Operation: opts.Op, Started: d.now()}
 	for _, w := range plan.Waves {
 		wr := WaveResult{Index: w.Index, Number: w.Number, Label: w.Label(), Canary: w.Canary, Bake: w.Bake}
@@ -215,7 +215,7 @@ func (d *Driver) Run(ctx context.Context, plan *Plan, opts RunOptions) (*Report,
 }
 
 // runAll previews every cluster at once (bounded); the report keeps wave order.
-func (d *Driver) runAll(ctx context.Context, plan *Plan, rep *Report, opts RunOptions) error {
+func (d *Driver) runAll(ctx context.Context, plan *Rollout, rep *Report, opts RunOptions) error {
 	limit := opts.Parallel
 	if limit <= 0 {
 		for _, w := range plan.Waves {
@@ -237,7 +237,7 @@ func (d *Driver) runAll(ctx context.Context, plan *Plan, rep *Report, opts RunOp
 }
 
 // runWaves runs up or refresh wave by wave, gating and baking between waves.
-func (d *Driver) runWaves(ctx context.Context, plan *Plan, rep *Report, opts RunOptions) error {
+func (d *Driver) runWaves(ctx context.Context, plan *Rollout, rep *Report, opts RunOptions) error {
 	for wi, w := range plan.Waves {
 		d.logf("[%s] %s of %d cluster(s), %d at a time: %s", w.Label(), opts.Op, len(w.Clusters), w.Parallel, clusterNames(w.Clusters))
 		d.runWave(ctx, w, rep.Waves[wi].Clusters, opts)
@@ -264,7 +264,7 @@ func (d *Driver) runWaves(ctx context.Context, plan *Plan, rep *Report, opts Run
 }
 
 // runReverse destroys waves last to first, clusters last to first.
-func (d *Driver) runReverse(ctx context.Context, plan *Plan, rep *Report, opts RunOptions) error {
+func (d *Driver) runReverse(ctx context.Context, plan *Rollout, rep *Report, opts RunOptions) error {
 	for wi := len(plan.Waves) - 1; wi >= 0; wi-- {
 		w := plan.Waves[wi]
 		reversed := slices.Clone(w.Clusters)

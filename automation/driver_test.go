@@ -15,10 +15,10 @@ import (
 	"github.com/eksplatform/eksplatform/environments"
 )
 
-func threeRoles(t *testing.T) *Plan {
+func threeRoles(t *testing.T) *Rollout {
 	t.Helper()
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 2}, role{name: "nonprod", wave: 1, clusters: 2}, role{name: "prod", wave: 2, clusters: 2})
-	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
 	return plan
 }
@@ -83,7 +83,7 @@ func TestMaximumConcurrencyIsTheLimit(t *testing.T) {
 	h := newHarness()
 	h.f.delay = 15 * time.Millisecond
 	fleet := fleetOf(t, role{name: "big", wave: 0, clusters: 10, extra: `"rollout": {"parallel": 3}`})
-	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
 	require.Equal(t, 3, plan.Waves[0].Parallel)
 	_, err = h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
@@ -92,7 +92,7 @@ func TestMaximumConcurrencyIsTheLimit(t *testing.T) {
 
 	h2 := newHarness()
 	h2.f.delay = 15 * time.Millisecond
-	plan, err = NewPlan(fleet, Selection{}, PlanOptions{Parallel: 5})
+	plan, err = NewRollout(fleet, Selection{}, RolloutOptions{Parallel: 5})
 	require.NoError(t, err)
 	_, err = h2.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
 	require.NoError(t, err)
@@ -103,7 +103,7 @@ func TestBakeRule(t *testing.T) {
 	t.Parallel()
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1}, role{name: "preview", wave: 1, clusters: 1},
 		role{name: "nonprod", wave: 2, clusters: 4}, role{name: "prod", wave: 3, clusters: 4, extra: `"rollout": {"canary": 1}`})
-	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
 	var bakes []time.Duration
 	var labels []string
@@ -116,12 +116,12 @@ func TestBakeRule(t *testing.T) {
 	assert.Equal(t, []time.Duration{30 * time.Minute, 15 * time.Minute, 5 * time.Minute, 5 * time.Minute, 0}, bakes)
 
 	declared := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1, extra: `"rollout": {"bake": "2h"}`}, role{name: "prod", wave: 1, clusters: 1})
-	plan, err = NewPlan(declared, Selection{}, PlanOptions{})
+	plan, err = NewRollout(declared, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 2*time.Hour, plan.Waves[0].Bake, "a role's declared bake wins over the rule")
 
 	zero := time.Duration(0)
-	plan, err = NewPlan(declared, Selection{}, PlanOptions{Bake: &zero})
+	plan, err = NewRollout(declared, Selection{}, RolloutOptions{Bake: &zero})
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(0), plan.Waves[0].Bake, "--bake overrides everything")
 }
@@ -130,7 +130,7 @@ func TestBakeIsHonoured(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1, extra: `"rollout": {"bake": "45m"}`}, role{name: "prod", wave: 1, clusters: 1})
-	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
 	rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
 	require.NoError(t, err)
@@ -194,7 +194,7 @@ func TestDestroyRunsInReverseWaveOrder(t *testing.T) {
 	}
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 2, extra: `"rollout": {"parallel": 1}`},
 		role{name: "nonprod", wave: 1, clusters: 2, extra: `"rollout": {"parallel": 1}`}, role{name: "prod", wave: 2, clusters: 2, extra: `"rollout": {"parallel": 1}`})
-	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
 	rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: OpDestroy})
 	require.NoError(t, err)
@@ -208,7 +208,7 @@ func TestCanaryWaveRunsFirst(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	fleet := fleetOf(t, role{name: "prod", wave: 0, clusters: 3, extra: `"rollout": {"canary": 1}`})
-	plan, err := NewPlan(fleet, Selection{}, PlanOptions{})
+	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
 	require.Len(t, plan.Waves, 2)
 	assert.Equal(t, "wave 0 (canary)", plan.Waves[0].Label())
@@ -364,11 +364,11 @@ func TestPreviewRunsEveryClusterAndKeepsGoing(t *testing.T) {
 func TestSelectionErrors(t *testing.T) {
 	t.Parallel()
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1})
-	_, err := NewPlan(fleet, Selection{Roles: []string{"qa"}}, PlanOptions{})
+	_, err := NewRollout(fleet, Selection{Roles: []string{"qa"}}, RolloutOptions{})
 	assert.EqualError(t, err, `unknown role "qa"; roles: sandbox`)
-	_, err = NewPlan(fleet, Selection{Clusters: []string{"x"}}, PlanOptions{})
+	_, err = NewRollout(fleet, Selection{Clusters: []string{"x"}}, RolloutOptions{})
 	assert.EqualError(t, err, `unknown cluster "x"; clusters: sandbox-01`)
-	plan, err := NewPlan(fleet, Selection{Clusters: []string{"sandbox-01"}}, PlanOptions{})
+	plan, err := NewRollout(fleet, Selection{Clusters: []string{"sandbox-01"}}, RolloutOptions{})
 	require.NoError(t, err)
 	assert.Len(t, plan.Clusters(), 1)
 }

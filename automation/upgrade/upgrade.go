@@ -192,7 +192,7 @@ func Build(ctx context.Context, in Inputs) (*Plan, error) {
 	if in.Catalog == nil {
 		in.Catalog = Offline{Catalog: in.Fleet.Catalog}
 	}
-	waves, err := automation.NewPlan(in.Fleet, in.Selection, automation.PlanOptions{})
+	waves, err := automation.NewRollout(in.Fleet, in.Selection, automation.RolloutOptions{})
 	if err != nil {
 		return nil, err
 	}

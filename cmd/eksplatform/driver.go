@@ -128,7 +128,7 @@ var programResources = automation.Resources{
 }
 
 // printPlan writes the waves of a plan.
-func printPlan(w io.Writer, op automation.Operation, plan *automation.Plan) {
+func printPlan(w io.Writer, op automation.Operation, plan *automation.Rollout) {
 	fmt.Fprintf(w, "%s: %d cluster(s) in %d wave(s)\n", op, len(plan.Clusters()), len(plan.Waves))
 	for _, wave := range plan.Waves {
 		names := make([]string, len(wave.Clusters))
@@ -182,14 +182,14 @@ type driverRun struct {
 	g        *globalOptions
 	backend  backendOptions
 	sel      selectOptions
-	planOpts automation.PlanOptions
+	planOpts automation.RolloutOptions
 	fromWave int
 	runOpts  automation.RunOptions
 	jsonOut  string
 	mdOut    string
 	gate     bool
 	// check refuses a plan before anything runs.
-	check func(plan *automation.Plan) error
+	check func(plan *automation.Rollout) error
 	// planChecks runs plan's checks first (up, preview): an error-level
 	// finding refuses the run unless allowChecks names its code.
 	planChecks  bool
@@ -279,9 +279,9 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	plan, err := automation.NewPlan(fleet, sel, r.planOpts)
+	plan, err := automation.NewRollout(fleet, sel, r.planOpts)
 	if err != nil {
-		return usageError{err}
+		return asUsage(err)
 	}
 	if r.fromWave > 0 {
 		if plan, err = plan.From(r.fromWave); err != nil {
@@ -449,7 +449,7 @@ are created as usual and say so.`,
 			if noGate {
 				r.gate = false
 			}
-			r.check = func(plan *automation.Plan) error {
+			r.check = func(plan *automation.Rollout) error {
 				if !yes {
 					printPlan(cmd.ErrOrStderr(), automation.OpUp, plan)
 					return usageError{errors.New("up changes the clusters above; run again with --yes to apply (preview shows what would change)")}
@@ -510,7 +510,7 @@ protected, and a partial destroy would take away everything around them.`,
 			if !yes {
 				return usageError{fmt.Errorf("destroy deletes every resource of role %s; run again with --yes", r.sel.roles[0])}
 			}
-			r.check = func(plan *automation.Plan) error {
+			r.check = func(plan *automation.Rollout) error {
 				for _, c := range plan.Clusters() {
 					if !c.Ephemeral {
 						return usageError{fmt.Errorf("role %s is not ephemeral: its clusters, keys and file systems are protected. "+

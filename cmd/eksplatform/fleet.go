@@ -4,9 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
+	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
@@ -32,30 +31,18 @@ func loadFleet(dir string, w io.Writer) (*environments.Fleet, error) {
 }
 
 // selectClusters narrows the fleet to the named roles and clusters (all when
-// both are empty), in rollout order. Unknown names are usage errors.
+// both are empty), in rollout order (automation.Select). Unknown names are
+// usage errors.
 func selectClusters(fleet *environments.Fleet, roles, clusters []string) ([]*environments.Cluster, error) {
-	for _, r := range roles {
-		if _, ok := fleet.Role(r); !ok {
-			return nil, usageError{fmt.Errorf("unknown role %q; roles: %s", r, strings.Join(fleet.RoleNames(), ", "))}
-		}
+	out, err := automation.Select(fleet, automation.Selection{Roles: roles, Clusters: clusters})
+	return out, asUsage(err)
+}
+
+// asUsage makes a selection the fleet cannot satisfy a usage error (exit 2).
+func asUsage(err error) error {
+	var se *automation.SelectionError
+	if errors.As(err, &se) {
+		return usageError{err}
 	}
-	for _, c := range clusters {
-		if _, ok := fleet.Cluster(c); !ok {
-			return nil, usageError{fmt.Errorf("unknown cluster %q; clusters: %s", c, strings.Join(fleet.ClusterNames(), ", "))}
-		}
-	}
-	var out []*environments.Cluster
-	for _, c := range fleet.Clusters() {
-		if len(roles) > 0 && !slices.Contains(roles, c.Role) {
-			continue
-		}
-		if len(clusters) > 0 && !slices.Contains(clusters, c.Name) {
-			continue
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, usageError{fmt.Errorf("no cluster matches --role %v --cluster %v", roles, clusters)}
-	}
-	return out, nil
+	return err
 }

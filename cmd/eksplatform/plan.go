@@ -119,10 +119,7 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	}
 	plan, err := upgrade.Build(context.Background(), in)
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "unknown ") {
-			return usageError{err}
-		}
-		return err
+		return asUsage(err)
 	}
 	var out []byte
 	switch o.format {

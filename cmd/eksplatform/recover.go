@@ -60,10 +60,11 @@ lock and since when.`,
 			if err != nil {
 				return err
 			}
-			c, ok := fleet.Cluster(cluster)
-			if !ok {
-				return usageError{fmt.Errorf("unknown cluster %q; clusters: %s", cluster, strings.Join(fleet.ClusterNames(), ", "))}
+			selected, err := selectClusters(fleet, nil, []string{cluster})
+			if err != nil {
+				return err
 			}
+			c := selected[0]
 			backend, url, err := newBackend(&o)
 			if err != nil {
 				return err

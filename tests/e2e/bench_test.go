@@ -23,7 +23,7 @@ func BenchmarkPreviewOverhead(b *testing.B) {
 	}
 	ctx := context.Background()
 	zero := time.Duration(0)
-	plan, err := automation.NewPlan(e.fleet, automation.Selection{}, automation.PlanOptions{Bake: &zero})
+	plan, err := automation.NewRollout(e.fleet, automation.Selection{}, automation.RolloutOptions{Bake: &zero})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -128,10 +128,10 @@ func (e *env) driver() *automation.Driver {
 	return &automation.Driver{Backend: e.backend, Log: e.log}
 }
 
-func (e *env) plan(t *testing.T) *automation.Plan {
+func (e *env) plan(t *testing.T) *automation.Rollout {
 	t.Helper()
 	zero := time.Duration(0)
-	p, err := automation.NewPlan(e.fleet, automation.Selection{}, automation.PlanOptions{Bake: &zero})
+	p, err := automation.NewRollout(e.fleet, automation.Selection{}, automation.RolloutOptions{Bake: &zero})
 	require.NoError(t, err)
 	return p
 }

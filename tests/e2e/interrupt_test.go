@@ -191,7 +191,7 @@ func TestAKilledRunIsRecordedAndRecovered(t *testing.T) {
 	}
 
 	zero := time.Duration(0)
-	plan, err := automation.NewPlan(fleet, automation.Selection{}, automation.PlanOptions{Bake: &zero})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{Bake: &zero})
 	require.NoError(t, err)
 	_, err = (&automation.Driver{Backend: backend}).Run(ctx, plan, automation.RunOptions{Op: automation.OpUp})
 	require.ErrorIs(t, err, automation.ErrPending, "up stops before a stack with pending operations")

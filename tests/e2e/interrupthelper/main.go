@@ -45,7 +45,7 @@ func run(h slowfleet.Dirs) int {
 		return 2
 	}
 	zero := time.Duration(0)
-	plan, err := automation.NewPlan(fleet, automation.Selection{}, automation.PlanOptions{Bake: &zero})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{Bake: &zero})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

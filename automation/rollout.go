@@ -18,7 +18,7 @@ const (
 
 // Wave is one step of a rollout: clusters that change together.
 type Wave struct {
-	// Index is the wave's position in the plan, from 1.
+	// Index is the wave's position in the rollout, from 1.
 	Index int
 	// Number is the environment files' wave number; a canary wave shares it
 	// with the rest of its role.
@@ -44,42 +44,93 @@ func (w Wave) Label() string {
 	return fmt.Sprintf("wave %d", w.Number)
 }
 
-// Plan is the ordered waves of a rollout.
-type Plan struct {
+// Rollout is the wave schedule of a run: the selected clusters in waves, in
+// order (automation/upgrade's Plan is the upgrade plan that `plan` prints).
+type Rollout struct {
 	Waves []Wave
 }
 
-// Selection narrows a plan to roles and clusters; empty means all.
+// Selection narrows a run to roles and clusters; empty means all.
 type Selection struct {
 	Roles    []string
 	Clusters []string
 }
 
-// PlanOptions override what the environment files say.
-type PlanOptions struct {
+// SelectionError is a selection the fleet cannot satisfy: a role or cluster
+// it does not declare (Kind and Name, with the Known names), or names that
+// match no cluster together (Kind "match"). Callers tell it apart with
+// errors.As; the CLI makes it a usage error.
+type SelectionError struct {
+	Kind  string // "role", "cluster" or "match"
+	Name  string
+	Known []string
+	Sel   Selection
+}
+
+func (e *SelectionError) Error() string {
+	switch e.Kind {
+	case "role":
+		return fmt.Sprintf("unknown role %q; roles: %s", e.Name, strings.Join(e.Known, ", "))
+	case "cluster":
+		return fmt.Sprintf("unknown cluster %q; clusters: %s", e.Name, strings.Join(e.Known, ", "))
+	default:
+		return fmt.Sprintf("no cluster matches --role %v --cluster %v", e.Sel.Roles, e.Sel.Clusters)
+	}
+}
+
+// check refuses names the fleet does not declare.
+func (s Selection) check(fleet *environments.Fleet) error {
+	for _, r := range s.Roles {
+		if _, ok := fleet.Role(r); !ok {
+			return &SelectionError{Kind: "role", Name: r, Known: fleet.RoleNames(), Sel: s}
+		}
+	}
+	for _, c := range s.Clusters {
+		if _, ok := fleet.Cluster(c); !ok {
+			return &SelectionError{Kind: "cluster", Name: c, Known: fleet.ClusterNames(), Sel: s}
+		}
+	}
+	return nil
+}
+
+func (s Selection) has(c *environments.Cluster) bool {
+	return (len(s.Roles) == 0 || slices.Contains(s.Roles, c.Role)) &&
+		(len(s.Clusters) == 0 || slices.Contains(s.Clusters, c.Name))
+}
+
+// Select returns the fleet's clusters the selection names, in the fleet's
+// order (roles by wave, then name). An unknown name, or names that together
+// match no cluster, is a *SelectionError.
+func Select(fleet *environments.Fleet, sel Selection) ([]*environments.Cluster, error) {
+	if err := sel.check(fleet); err != nil {
+		return nil, err
+	}
+	var out []*environments.Cluster
+	for _, c := range fleet.Clusters() {
+		if sel.has(c) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil, &SelectionError{Kind: "match", Sel: sel}
+	}
+	return out, nil
+}
+
+// RolloutOptions override what the environment files say.
+type RolloutOptions struct {
 	// Parallel overrides every wave's parallelism when > 0.
 	Parallel int
 	// Bake overrides every wave's bake time when set.
 	Bake *time.Duration
 }
 
-// NewPlan orders the selected clusters into waves: roles by wave number,
+// NewRollout orders the selected clusters into waves: roles by wave number,
 // roles sharing a number together, a role's canary clusters in a wave of
 // their own before the rest.
-func NewPlan(fleet *environments.Fleet, sel Selection, opts PlanOptions) (*Plan, error) {
-	for _, r := range sel.Roles {
-		if _, ok := fleet.Role(r); !ok {
-			return nil, fmt.Errorf("unknown role %q; roles: %s", r, strings.Join(fleet.RoleNames(), ", "))
-		}
-	}
-	for _, c := range sel.Clusters {
-		if _, ok := fleet.Cluster(c); !ok {
-			return nil, fmt.Errorf("unknown cluster %q; clusters: %s", c, strings.Join(fleet.ClusterNames(), ", "))
-		}
-	}
-	selected := func(r *environments.Role, c *environments.Cluster) bool {
-		return (len(sel.Roles) == 0 || slices.Contains(sel.Roles, r.Name)) &&
-			(len(sel.Clusters) == 0 || slices.Contains(sel.Clusters, c.Name))
+func NewRollout(fleet *environments.Fleet, sel Selection, opts RolloutOptions) (*Rollout, error) {
+	if err := sel.check(fleet); err != nil {
+		return nil, err
 	}
 
 	type group struct {
@@ -96,7 +147,7 @@ func NewPlan(fleet *environments.Fleet, sel Selection, opts PlanOptions) (*Plan,
 		g := groups[len(groups)-1]
 		var picked []*environments.Cluster
 		for _, c := range r.Clusters {
-			if selected(r, c) {
+			if sel.has(c) {
 				picked = append(picked, c)
 			}
 		}
@@ -112,7 +163,7 @@ func NewPlan(fleet *environments.Fleet, sel Selection, opts PlanOptions) (*Plan,
 		g.rest = append(g.rest, picked[canary:]...)
 	}
 
-	p := &Plan{}
+	p := &Rollout{}
 	for _, g := range groups {
 		if len(g.roles) == 0 {
 			continue
@@ -136,7 +187,7 @@ func NewPlan(fleet *environments.Fleet, sel Selection, opts PlanOptions) (*Plan,
 		}
 	}
 	if len(p.Waves) == 0 {
-		return nil, fmt.Errorf("no cluster matches the selection (roles %v, clusters %v)", sel.Roles, sel.Clusters)
+		return nil, &SelectionError{Kind: "match", Sel: sel}
 	}
 	p.applyBake(opts)
 	for i := range p.Waves {
@@ -151,7 +202,7 @@ func NewPlan(fleet *environments.Fleet, sel Selection, opts PlanOptions) (*Plan,
 // role of the wave declares, then the default rule — BakeBase divided by the
 // number of clusters rolled so far (this wave included), never below
 // BakeFloor. Nothing bakes after the last wave.
-func (p *Plan) applyBake(opts PlanOptions) {
+func (p *Rollout) applyBake(opts RolloutOptions) {
 	rolled := 0
 	for i := range p.Waves {
 		w := &p.Waves[i]
@@ -223,12 +274,12 @@ func echoCheck(roles []*environments.Role) bool {
 	return true
 }
 
-// From returns the plan from the first wave whose environment wave number is
+// From returns the rollout from the first wave whose environment wave number is
 // at least n: how a stopped rollout resumes.
-func (p *Plan) From(n int) (*Plan, error) {
+func (p *Rollout) From(n int) (*Rollout, error) {
 	for i, w := range p.Waves {
 		if w.Number >= n {
-			return &Plan{Waves: p.Waves[i:]}, nil
+			return &Rollout{Waves: p.Waves[i:]}, nil
 		}
 	}
 	numbers := make([]string, 0, len(p.Waves))
@@ -238,8 +289,8 @@ func (p *Plan) From(n int) (*Plan, error) {
 	return nil, fmt.Errorf("no wave %d or later in this plan; its waves are %s", n, strings.Join(slices.Compact(numbers), ", "))
 }
 
-// Clusters returns every cluster of the plan in wave order.
-func (p *Plan) Clusters() []*environments.Cluster {
+// Clusters returns every cluster of the rollout in wave order.
+func (p *Rollout) Clusters() []*environments.Cluster {
 	var out []*environments.Cluster
 	for _, w := range p.Waves {
 		out = append(out, w.Clusters...)
