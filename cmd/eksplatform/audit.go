@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,36 +36,19 @@ func auditStoreURL(o *backendOptions) string {
 	return os.Getenv("EKSPLATFORM_AUDIT")
 }
 
-// localStateDir is where the default audit file lives: the directory of a
-// file:// backend, else ./.pulumi-state.
-func localStateDir(o *backendOptions) string {
-	url := o.backend
-	if url == "" {
-		url = os.Getenv("PULUMI_BACKEND_URL")
-	}
-	if dir, ok := strings.CutPrefix(url, "file://"); ok && dir != "" {
-		return dir
-	}
-	abs, err := filepath.Abs(DefaultStateDir)
-	if err != nil {
-		return DefaultStateDir
-	}
-	return abs
-}
-
 // openAudit opens the trail's store; it warns when records would stay on
 // this machine while the state is shared.
 func openAudit(o *backendOptions, stderr io.Writer) (audit.Store, error) {
+	r, err := o.config().Resolve()
+	if err != nil {
+		return nil, err
+	}
 	url := auditStoreURL(o)
-	store, err := audit.Open(context.Background(), url, localStateDir(o))
+	store, err := audit.Open(context.Background(), url, r.StateDir)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	backend := o.backend
-	if backend == "" {
-		backend = os.Getenv("PULUMI_BACKEND_URL")
-	}
-	if url == "" && backend != "" && !strings.HasPrefix(backend, "file://") {
+	if url == "" && r.Shared() {
 		fmt.Fprintf(stderr, "audit: records go to %s on this machine while the state is shared; pass --audit dynamodb://TABLE (or set EKSPLATFORM_AUDIT) for a team trail\n", store)
 	}
 	return store, nil
@@ -155,7 +137,11 @@ query and scan the table; see the README for the table's keys.`,
 			if limit < 0 {
 				return usageError{errors.New("--limit must be 0 (all) or more")}
 			}
-			store, err := audit.Open(context.Background(), auditStoreURL(&o), localStateDir(&o))
+			r, err := o.config().Resolve()
+			if err != nil {
+				return err
+			}
+			store, err := audit.Open(context.Background(), auditStoreURL(&o), r.StateDir)
 			if err != nil {
 				return usageError{err}
 			}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -23,9 +22,6 @@ import (
 	"github.com/eksplatform/eksplatform/stacks"
 )
 
-// DefaultStateDir is the local state backend, under the working directory.
-const DefaultStateDir = ".pulumi-state"
-
 // backendOptions are the flags of every command that talks to state.
 type backendOptions struct {
 	backend         string
@@ -35,7 +31,7 @@ type backendOptions struct {
 
 func addBackendFlags(cmd *cobra.Command, o *backendOptions) {
 	cmd.Flags().StringVar(&o.backend, "backend", "",
-		"state backend: file://DIR, s3://BUCKET/PREFIX or https://api.pulumi.com (default: $PULUMI_BACKEND_URL, else file://./"+DefaultStateDir+")")
+		"state backend: file://DIR, s3://BUCKET/PREFIX or https://api.pulumi.com (default: $PULUMI_BACKEND_URL, else file://./"+automation.DefaultStateDir+")")
 	cmd.Flags().StringVar(&o.secretsProvider, "secrets-provider", "",
 		`how stack secrets are encrypted: "passphrase" (default; the passphrase comes from $PULUMI_CONFIG_PASSPHRASE) or e.g. awskms://alias/pulumi?region=us-east-2`)
 }
@@ -63,38 +59,29 @@ func (o *selectOptions) selection() (automation.Selection, error) {
 	return automation.Selection{Roles: o.roles, Clusters: o.clusters}, nil
 }
 
-// resolveBackend applies the defaults: --backend, then $PULUMI_BACKEND_URL,
-// then file:// under the working directory (created on first use).
+// config is what the flags say of the backend (automation.BackendConfig
+// applies the defaults).
+func (o *backendOptions) config() automation.BackendConfig {
+	return automation.BackendConfig{URL: o.backend, SecretsProvider: o.secretsProvider}
+}
+
+// resolveBackend resolves the backend for a command that writes state: a
+// local state directory is created on first use, and the passphrase must be
+// there when the passphrase provider encrypts the secrets.
 func resolveBackend(o *backendOptions) (url, secrets string, err error) {
-	url = o.backend
-	if url == "" {
-		url = os.Getenv("PULUMI_BACKEND_URL")
+	r, err := o.config().Resolve()
+	if err != nil {
+		return "", "", err
 	}
-	if url == "" {
-		dir, err := filepath.Abs(DefaultStateDir)
-		if err != nil {
-			return "", "", err
-		}
-		url = "file://" + dir
-	}
-	if dir, ok := strings.CutPrefix(url, "file://"); ok {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return "", "", fmt.Errorf("creating the state directory %s: %w", dir, err)
+	if r.LocalDir != "" {
+		if err := os.MkdirAll(r.LocalDir, 0o700); err != nil {
+			return "", "", fmt.Errorf("creating the state directory %s: %w", r.LocalDir, err)
 		}
 	}
-	secrets = o.secretsProvider
-	if secrets == "" {
-		secrets = "passphrase"
+	if err := r.RequirePassphrase(); err != nil {
+		return "", "", usageError{err}
 	}
-	if secrets == "passphrase" {
-		_, hasPass := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE")
-		_, hasFile := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE_FILE")
-		if !hasPass && !hasFile {
-			return "", "", usageError{errors.New("PULUMI_CONFIG_PASSPHRASE is not set: the passphrase secrets provider encrypts each stack's " +
-				"secrets (the kubeconfig) with it. Export it (it is never printed), or use --secrets-provider awskms://ALIAS")}
-		}
-	}
-	return url, secrets, nil
+	return r.URL, r.SecretsProvider, nil
 }
 
 // newBackend builds the Automation API backend that runs the real program.

@@ -155,20 +155,20 @@ func (o *planOptions) stateWanted() (bool, error) {
 	if o.offline {
 		return false, nil
 	}
-	url := o.backend.backend
-	if url == "" {
-		url = os.Getenv("PULUMI_BACKEND_URL")
+	r, err := o.backend.config().Resolve()
+	if err != nil {
+		return false, err
 	}
-	if url == "" {
+	if r.Source == automation.FromDefault {
 		// The default directory is read only when it holds stacks: an
 		// empty one (left by a failed status or preview) needs no
 		// passphrase to plan.
-		stacks, _ := filepath.Glob(filepath.Join(DefaultStateDir, ".pulumi", "stacks", "*", "*", "*.json*"))
+		stacks, _ := filepath.Glob(filepath.Join(r.LocalDir, ".pulumi", "stacks", "*", "*", "*.json*"))
 		return len(stacks) > 0, nil
 	}
-	if dir, ok := strings.CutPrefix(url, "file://"); ok {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return false, usageError{fmt.Errorf("the backend %s does not exist; plan reads state and never creates it (use --offline to plan without state)", url)}
+	if r.LocalDir != "" {
+		if st, err := os.Stat(r.LocalDir); err != nil || !st.IsDir() {
+			return false, usageError{fmt.Errorf("the backend %s does not exist; plan reads state and never creates it (use --offline to plan without state)", r.URL)}
 		}
 	}
 	return true, nil
