@@ -279,6 +279,18 @@ var badCorpus = []badCase{
 		schema: false,
 	},
 	{
+		name: "a second cluster that copies the first: every problem, not only the first one found",
+		data: edit(func(d map[string]any) {
+			cluster(d, 1)["name"] = "prod-i01-aws-us-east-2"
+			cluster(d, 1)["vpc"] = map[string]any{"cidr": "10.30.0.0/16"}
+		}),
+		want: []string{
+			`environments/prod.json: clusters[1].name: "prod-i01-aws-us-east-2" is already declared at clusters[0].name (environments/prod.json); cluster names are stack names and must be unique across the fleet (ignoring case)`,
+			`environments/prod.json: clusters[1].vpc.cidr: 10.30.0.0/16 overlaps 10.30.0.0/16 of clusters[0].vpc.cidr; clusters of one role need distinct address space so they can be peered`,
+		},
+		schema: false,
+	},
+	{
 		name:   "unknown region",
 		data:   edit(func(d map[string]any) { cluster(d, 1)["region"] = "us-west-9" }),
 		want:   []string{`environments/prod.json: clusters[1].region: "us-west-9" is not a known AWS region`},

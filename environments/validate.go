@@ -100,9 +100,18 @@ func validateFile(c *collector, f *File, stem string) {
 	validateKarpenterRoom(c, f)
 	var cidrs []netip.Prefix
 	var cidrPaths []string
+	// Names are checked across the fleet once every file loads; a duplicate
+	// within one file is reported here, with the file's other problems.
+	names := map[string]string{}
 	for i := range f.Clusters {
 		path := indexPath("clusters", i)
 		cl := &f.Clusters[i]
+		if prev, dup := names[strings.ToLower(cl.Name)]; dup && cl.Name != "" {
+			c.add(path+".name", "%q is already declared at %s; cluster names are stack names and must be unique across the fleet (ignoring case)",
+				cl.Name, describePath(c.file, prev))
+		} else {
+			names[strings.ToLower(cl.Name)] = path + ".name"
+		}
 		validateCluster(c, path, f, cl)
 		validateClusterLayers(c, path, f, cl)
 		if cl.VPC != nil && cl.VPC.CIDR != "" {

@@ -58,8 +58,10 @@ func TestSecretsKeyCreatesRotatedProtectedKey(t *testing.T) {
 	alias := find(t, e, "aws:kms/alias:Alias", "k")
 	assert.Equal(t, "alias/eksplatform/"+testCluster, alias.In()["name"])
 	assert.Equal(t, key.Out()["keyId"], alias.In()["targetKeyId"])
-	assert.Equal(t, "eksplatform:foundation:SecretsKey", find(t, e, "eksplatform:foundation:SecretsKey", "k").Type)
+	assert.Equal(t, "ENCRYPT_DECRYPT", in["keyUsage"], "EKS envelope encryption needs a symmetric encrypt/decrypt key")
+	assert.Equal(t, "EKS secrets encryption for cluster "+testCluster+" (eksplatform)", in["description"])
 	assert.Equal(t, key.Parent, find(t, e, "eksplatform:foundation:SecretsKey", "k").URN, "children are parented to the component")
+	assert.Equal(t, key.Parent, alias.Parent, "the alias too")
 }
 
 func TestSecretsKeyEphemeralIsNotProtected(t *testing.T) {
