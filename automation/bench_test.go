@@ -1,7 +1,6 @@
 package automation
 
 import (
-	"context"
 	"testing"
 	"time"
 )
@@ -34,7 +33,7 @@ func BenchmarkScheduling(b *testing.B) {
 		f.delay, f.delayOnly = d, "up"
 		driver := &Driver{Backend: f}
 		start := time.Now()
-		if _, err := driver.Run(context.Background(), plan, RunOptions{Op: OpUp}); err != nil {
+		if _, err := driver.Run(b.Context(), plan, RunOptions{Op: OpUp}); err != nil {
 			b.Fatal(err)
 		}
 		total += time.Since(start)

@@ -42,7 +42,7 @@ func TestUpRunsWavesInOrderWithGatesAndBakes(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	plan := threeRoles(t)
-	rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	rep, err := h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
 	require.NoError(t, err)
 	assert.Equal(t, StatusSucceeded, rep.Outcome)
 
@@ -86,7 +86,7 @@ func TestMaximumConcurrencyIsTheLimit(t *testing.T) {
 	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
 	require.Equal(t, 3, plan.Waves[0].Parallel)
-	_, err = h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	_, err = h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
 	require.NoError(t, err)
 	assert.Equal(t, 3, h.f.maxRunning, "never more than the limit, and the limit is reached")
 
@@ -94,7 +94,7 @@ func TestMaximumConcurrencyIsTheLimit(t *testing.T) {
 	h2.f.delay = 15 * time.Millisecond
 	plan, err = NewRollout(fleet, Selection{}, RolloutOptions{Parallel: 5})
 	require.NoError(t, err)
-	_, err = h2.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	_, err = h2.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
 	require.NoError(t, err)
 	assert.Equal(t, 5, h2.f.maxRunning, "--parallel overrides the environment")
 }
@@ -132,7 +132,7 @@ func TestBakeIsHonoured(t *testing.T) {
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1, extra: `"rollout": {"bake": "45m"}`}, role{name: "prod", wave: 1, clusters: 1})
 	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
-	rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	rep, err := h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{45 * time.Minute}, h.sleep.bakes)
 	assert.True(t, rep.Waves[0].Baked)
@@ -143,7 +143,7 @@ func TestGateFailureStopsTheRollout(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	h.gate.fail["nonprod-02"] = errors.New("addon coredns DEGRADED")
-	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrGate)
 	assert.Contains(t, err.Error(), "addon coredns DEGRADED")
@@ -161,7 +161,7 @@ func TestClusterFailureFinishesItsWaveAndStopsTheRollout(t *testing.T) {
 	h := newHarness()
 	h.f.delay = 10 * time.Millisecond
 	h.f.fail["nonprod-01/up"] = errors.New("creating node group: AccessDenied")
-	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nonprod-01 (wave 1): creating node group: AccessDenied")
 	assert.Equal(t, StatusFailed, rep.Waves[1].Clusters[0].Status)
@@ -179,7 +179,7 @@ func TestResumeFromAWave(t *testing.T) {
 	h := newHarness()
 	plan, err := threeRoles(t).From(1)
 	require.NoError(t, err)
-	_, err = h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	_, err = h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"nonprod-01", "nonprod-02", "prod-01", "prod-02"}, sorted(h.f.clustersOf("up")))
 	_, err = threeRoles(t).From(7)
@@ -196,7 +196,7 @@ func TestDestroyRunsInReverseWaveOrder(t *testing.T) {
 		role{name: "nonprod", wave: 1, clusters: 2, extra: `"rollout": {"parallel": 1}`}, role{name: "prod", wave: 2, clusters: 2, extra: `"rollout": {"parallel": 1}`})
 	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
 	require.NoError(t, err)
-	rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: OpDestroy})
+	rep, err := h.driver.Run(t.Context(), plan, RunOptions{Op: OpDestroy})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"prod-02", "prod-01", "nonprod-02", "nonprod-01", "sandbox-02", "sandbox-01"}, h.f.clustersOf("destroy"))
 	assert.Equal(t, "sandbox-01", rep.Waves[0].Clusters[0].Cluster, "the report keeps plan order")
@@ -214,7 +214,7 @@ func TestCanaryWaveRunsFirst(t *testing.T) {
 	assert.Equal(t, "wave 0 (canary)", plan.Waves[0].Label())
 	assert.Equal(t, []string{"prod-01"}, names(plan.Waves[0]))
 	assert.Equal(t, []string{"prod-02", "prod-03"}, names(plan.Waves[1]))
-	_, err = h.driver.Run(context.Background(), plan, RunOptions{Op: OpUp})
+	_, err = h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
 	require.NoError(t, err)
 	ups := h.f.ops("up")
 	canary := ups[0]
@@ -229,7 +229,7 @@ func TestRefreshSkipsNewClusters(t *testing.T) {
 	h := newHarness()
 	h.f.state["sandbox-01"] = []StateResource{{URN: "urn:a"}}
 	h.f.state["nonprod-02"] = nil // a stack that holds nothing yet
-	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpRefresh})
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpRefresh})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"sandbox-01"}, h.f.clustersOf("refresh"))
 	assert.Equal(t, StatusSkipped, rep.Waves[1].Clusters[1].Status)
@@ -242,7 +242,7 @@ func TestUpRefusesProtectedReplacementsUnlessAllowed(t *testing.T) {
 	urn := "urn:pulumi:sandbox-01::eksplatform::eksplatform:storage:EFS$aws:efs/fileSystem:FileSystem::sandbox-01-efs"
 	h := newHarness()
 	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
-	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
 	require.ErrorIs(t, err, ErrProtected)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "replace "+urn+" (EFS file system)")
 	assert.NotContains(t, h.f.clustersOf("up"), "sandbox-01", "nothing is applied")
@@ -251,7 +251,7 @@ func TestUpRefusesProtectedReplacementsUnlessAllowed(t *testing.T) {
 
 	h = newHarness()
 	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
-	_, err = h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp, AllowReplace: []string{urn}})
+	_, err = h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp, AllowReplace: []string{urn}})
 	require.NoError(t, err)
 	assert.Contains(t, h.f.clustersOf("up"), "sandbox-01")
 }
@@ -264,14 +264,14 @@ func TestTheDriverKnowsNoResourceTypes(t *testing.T) {
 	h := newHarness()
 	h.driver.Resources = Resources{}
 	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
-	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
 	require.NoError(t, err)
 	assert.Contains(t, h.f.clustersOf("up"), "sandbox-01")
 	assert.Empty(t, rep.Waves[0].Clusters[0].Result.Changes[0].Protected)
 
 	h = newHarness()
 	h.driver.Resources = Resources{Protected: testResources.Protected}
-	rep, err = h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp, RefreshManagementNodes: true})
+	rep, err = h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp, RefreshManagementNodes: true})
 	require.Error(t, err)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "refreshing the management nodes needs Driver.Resources.ManagementNodeGroup")
 	assert.Empty(t, h.f.clustersOf("up"), "nothing is applied")
@@ -283,7 +283,7 @@ func TestManagementNodeRefreshOnlyOnExistingClusters(t *testing.T) {
 	ng := "urn:pulumi:sandbox-01::eksplatform::eksplatform:foundation:Foundation$eksplatform:foundation:ManagementNodeGroup$aws:eks/nodeGroup:NodeGroup::sandbox-01-mng"
 	h.f.state["sandbox-01"] = []StateResource{{URN: ng, Type: "aws:eks/nodeGroup:NodeGroup",
 		Parent: "urn:pulumi:sandbox-01::eksplatform::eksplatform:foundation:Foundation$eksplatform:foundation:ManagementNodeGroup::sandbox-01-mng"}}
-	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp, RefreshManagementNodes: true})
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp, RefreshManagementNodes: true})
 	require.NoError(t, err, "a protected node group replacement it asked for itself is allowed")
 	for _, c := range h.f.ops("up") {
 		if c.cluster == "sandbox-01" {
@@ -300,7 +300,7 @@ func TestManagementNodeRefreshOnlyOnExistingClusters(t *testing.T) {
 func TestCancelDuringBake(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	h.sleep.cancel = cancel
 	rep, err := h.driver.Run(ctx, threeRoles(t), RunOptions{Op: OpUp})
@@ -340,7 +340,7 @@ func TestLockedStackIsReportedNotRetried(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	h.f.fail["sandbox-01/preview"] = fmt.Errorf("stack sandbox-01: %w", ErrLocked)
-	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
 	require.Error(t, err)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "locked by another update")
 	assert.Len(t, h.f.ops("preview"), 2, "one attempt per cluster: no retry storm")
@@ -351,7 +351,7 @@ func TestPreviewRunsEveryClusterAndKeepsGoing(t *testing.T) {
 	h := newHarness()
 	h.f.rendezvous = 6
 	h.f.fail["sandbox-01/preview"] = errors.New("no credentials")
-	rep, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpPreview, Parallel: 6})
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpPreview, Parallel: 6})
 	require.Error(t, err)
 	assert.Len(t, h.f.ops("preview"), 6, "a failed preview does not stop the others")
 	assert.Equal(t, 6, h.f.maxRunning, "previews ignore waves")
@@ -429,7 +429,7 @@ func TestEveryClusterIsReportedDoneOnce(t *testing.T) {
 	rec := &doneRecorder{}
 	h.driver.OnClusterDone = rec.hook
 	h.f.fail["nonprod-01/up"] = errors.New("creating node group: AccessDenied")
-	_, err := h.driver.Run(context.Background(), threeRoles(t), RunOptions{Op: OpUp})
+	_, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
 	require.Error(t, err)
 	assert.Equal(t, 6, rec.count, "once per cluster")
 	status := map[string]string{}
@@ -472,7 +472,7 @@ func TestPendingOperationsStopEveryOperationOfTheirStack(t *testing.T) {
 			h.f.state[c.Name] = []StateResource{{URN: "urn:" + c.Name, Type: "pulumi:pulumi:Stack"}}
 		}
 		h.f.pending[name] = []PendingOperation{{Type: "creating", URN: "urn:pulumi:" + name + "::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt", ResourceType: "aws:eks/nodeGroup:NodeGroup"}}
-		rep, err := h.driver.Run(context.Background(), plan, RunOptions{Op: op})
+		rep, err := h.driver.Run(t.Context(), plan, RunOptions{Op: op})
 		require.ErrorIs(t, err, ErrPending, op)
 		res := rep.Waves[0].Clusters[0]
 		assert.Equal(t, StatusFailed, res.Status, op)

@@ -57,14 +57,14 @@ func TestDetectActorGitHubActions(t *testing.T) {
 		"GITHUB_ACTOR":       "octocat",
 		"CIRCLECI":           "true", // ignored: GitHub Actions comes first
 	}
-	a, err := DetectActor(context.Background(), envOf(env), identityOf(aliceARN, nil))
+	a, err := DetectActor(t.Context(), envOf(env), identityOf(aliceARN, nil))
 	require.NoError(t, err)
 	assert.Equal(t, Actor{Identity: aliceARN, User: "octocat", CI: "github-actions",
 		JobURL: "https://github.example.com/acme/platform/actions/runs/4242/attempts/2"}, a)
 
 	delete(env, "GITHUB_RUN_ATTEMPT")
 	delete(env, "GITHUB_ACTOR")
-	a, err = DetectActor(context.Background(), envOf(env), nil)
+	a, err = DetectActor(t.Context(), envOf(env), nil)
 	require.NoError(t, err)
 	assert.Equal(t, Actor{User: "runner", CI: "github-actions", JobURL: "https://github.example.com/acme/platform/actions/runs/4242"}, a)
 }
@@ -77,19 +77,19 @@ func TestDetectActorCircleCI(t *testing.T) {
 		"CIRCLE_USERNAME":  "bob",
 		"GITHUB_ACTIONS":   "false",
 	}
-	a, err := DetectActor(context.Background(), envOf(env), identityOf(aliceARN, nil))
+	a, err := DetectActor(t.Context(), envOf(env), identityOf(aliceARN, nil))
 	require.NoError(t, err)
 	assert.Equal(t, Actor{Identity: aliceARN, User: "bob", CI: "circleci", JobURL: "https://circleci.com/gh/acme/platform/77"}, a)
 }
 
 func TestDetectActorLocal(t *testing.T) {
 	withUser(t, "carol")
-	a, err := DetectActor(context.Background(), envOf(map[string]string{"USER": "ignored"}), identityOf(aliceARN, nil))
+	a, err := DetectActor(t.Context(), envOf(map[string]string{"USER": "ignored"}), identityOf(aliceARN, nil))
 	require.NoError(t, err)
 	assert.Equal(t, Actor{Identity: aliceARN, User: "carol"}, a)
 
 	withUser(t, "")
-	a, err = DetectActor(context.Background(), envOf(map[string]string{"USER": "dave"}), nil)
+	a, err = DetectActor(t.Context(), envOf(map[string]string{"USER": "dave"}), nil)
 	require.NoError(t, err)
 	assert.Equal(t, Actor{User: "dave"}, a, "$USER when the OS user is unknown")
 }
@@ -97,7 +97,7 @@ func TestDetectActorLocal(t *testing.T) {
 func TestDetectActorIdentityError(t *testing.T) {
 	withUser(t, "carol")
 	cause := errors.New("no valid credential sources")
-	a, err := DetectActor(context.Background(), envOf(map[string]string{"CIRCLECI": "true", "CIRCLE_BUILD_URL": "u"}),
+	a, err := DetectActor(t.Context(), envOf(map[string]string{"CIRCLECI": "true", "CIRCLE_BUILD_URL": "u"}),
 		identityOf("arn:ignored", cause))
 	require.ErrorIs(t, err, cause)
 	assert.Contains(t, err.Error(), "finding the AWS caller identity")
@@ -137,7 +137,7 @@ func TestSTSIdentity(t *testing.T) {
 		o.HTTPClient = srv.Client()
 	})
 
-	arn, err := identity(context.Background())
+	arn, err := identity(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, aliceARN, arn)
 	mu.Lock()
@@ -147,7 +147,7 @@ func TestSTSIdentity(t *testing.T) {
 	failWith = http.StatusForbidden
 	mu.Unlock()
 
-	arn, err = identity(context.Background())
+	arn, err = identity(t.Context())
 	require.Error(t, err)
 	assert.Empty(t, arn)
 	assert.Contains(t, err.Error(), "sts:GetCallerIdentity")
@@ -159,7 +159,7 @@ func TestSTSIdentityWithoutCredentialsFailsFast(t *testing.T) {
 	isolateAWS(t)
 	t.Setenv("AWS_REGION", "us-east-2")
 	start := time.Now()
-	arn, err := STSIdentity()(context.Background())
+	arn, err := STSIdentity()(t.Context())
 	require.Error(t, err)
 	assert.Empty(t, arn)
 	assert.Contains(t, err.Error(), "sts:GetCallerIdentity")
@@ -195,18 +195,18 @@ func TestGitCommit(t *testing.T) {
 	require.Regexp(t, `^[0-9a-f]{40,64}$`, want)
 	env := envOf(map[string]string{"GITHUB_SHA": "from-github"})
 
-	commit, dirty := GitCommit(context.Background(), dir, env)
+	commit, dirty := GitCommit(t.Context(), dir, env)
 	assert.Equal(t, want, commit, "git wins over $GITHUB_SHA")
 	assert.False(t, dirty)
 
 	sub := filepath.Join(dir, "sub")
 	require.NoError(t, os.Mkdir(sub, 0o700))
-	commit, dirty = GitCommit(context.Background(), sub, env)
+	commit, dirty = GitCommit(t.Context(), sub, env)
 	assert.Equal(t, want, commit, "a directory inside the repository")
 	assert.False(t, dirty, "an empty directory is not a change")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "fleet.json"), []byte("{\"changed\": true}\n"), 0o600))
-	commit, dirty = GitCommit(context.Background(), dir, env)
+	commit, dirty = GitCommit(t.Context(), dir, env)
 	assert.Equal(t, want, commit)
 	assert.True(t, dirty)
 }
@@ -217,19 +217,19 @@ func TestGitCommitFallsBack(t *testing.T) {
 	// Keep git from finding a repository above the temporary directory.
 	t.Setenv("GIT_CEILING_DIRECTORIES", filepath.Dir(outside))
 
-	commit, dirty := GitCommit(context.Background(), outside, envOf(map[string]string{"GITHUB_SHA": "abc123", "CIRCLE_SHA1": "def456"}))
+	commit, dirty := GitCommit(t.Context(), outside, envOf(map[string]string{"GITHUB_SHA": "abc123", "CIRCLE_SHA1": "def456"}))
 	assert.Equal(t, "abc123", commit)
 	assert.False(t, dirty)
-	commit, _ = GitCommit(context.Background(), outside, envOf(map[string]string{"CIRCLE_SHA1": "def456"}))
+	commit, _ = GitCommit(t.Context(), outside, envOf(map[string]string{"CIRCLE_SHA1": "def456"}))
 	assert.Equal(t, "def456", commit)
-	commit, dirty = GitCommit(context.Background(), outside, envOf(nil))
+	commit, dirty = GitCommit(t.Context(), outside, envOf(nil))
 	assert.Empty(t, commit)
 	assert.False(t, dirty)
 
 	// git missing: even a repository falls back.
 	dir, _ := gitRepo(t)
 	t.Setenv("PATH", t.TempDir())
-	commit, _ = GitCommit(context.Background(), dir, envOf(map[string]string{"GITHUB_SHA": "abc123"}))
+	commit, _ = GitCommit(t.Context(), dir, envOf(map[string]string{"GITHUB_SHA": "abc123"}))
 	assert.Equal(t, "abc123", commit)
 }
 

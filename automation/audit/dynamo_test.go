@@ -32,7 +32,7 @@ func TestDynamoRoundTrip(t *testing.T) {
 	in[1].Start = in[1].Start.Add(123456789 * time.Nanosecond)
 	appendAll(t, store, in)
 
-	got, err := store.List(context.Background(), Filter{})
+	got, err := store.List(t.Context(), Filter{})
 	require.NoError(t, err)
 	assert.Equal(t, []Record{in[2], in[1], in[0]}, got, "all fields survive, times to the nanosecond")
 
@@ -64,12 +64,12 @@ func TestDynamoQueryPath(t *testing.T) {
 	}
 	appendAll(t, store, records)
 
-	got, err := store.List(context.Background(), Filter{Clusters: []string{"a"}})
+	got, err := store.List(t.Context(), Filter{Clusters: []string{"a"}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"r4/a", "r3/a", "r2/a", "r1/a", "r0/a"}, clustersAndRuns(got))
 	assert.Equal(t, 3, fake.callCount("Query"), "5 items in pages of 2")
 
-	got, err = store.List(context.Background(), Filter{Clusters: []string{"a"}, Since: t0.Add(2 * time.Hour)})
+	got, err = store.List(t.Context(), Filter{Clusters: []string{"a"}, Since: t0.Add(2 * time.Hour)})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"r4/a", "r3/a", "r2/a"}, clustersAndRuns(got))
 	assert.Equal(t, 5, fake.callCount("Query"), "3 items in pages of 2")
@@ -79,7 +79,7 @@ func TestDynamoQueryPath(t *testing.T) {
 	assert.Equal(t, "2026-11-22T12:15:00.000000000Z", *last.ExpressionAttributeValues[":since"].S)
 	assert.NotNil(t, last.ExclusiveStartKey, "the second page starts after the first")
 
-	got, err = store.List(context.Background(), Filter{Clusters: []string{"b", "a", "b"}, Roles: []string{"workload"}})
+	got, err = store.List(t.Context(), Filter{Clusters: []string{"b", "a", "b"}, Roles: []string{"workload"}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"r1/b", "r0/b"}, clustersAndRuns(got))
 	queries = fake.requestsOf("Query")
@@ -99,7 +99,7 @@ func TestDynamoScanPathFilters(t *testing.T) {
 	}
 	appendAll(t, store, records)
 
-	got, err := store.List(context.Background(), Filter{Roles: []string{"platform", "system"}, Since: t0.Add(2 * time.Minute)})
+	got, err := store.List(t.Context(), Filter{Roles: []string{"platform", "system"}, Since: t0.Add(2 * time.Minute)})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"r6/c0", "r5/c2", "r3/c0", "r2/c2"}, clustersAndRuns(got))
 	assert.Equal(t, 4, fake.callCount("Scan"), "7 items in pages of 2")
@@ -116,9 +116,9 @@ func TestDynamoThrottlingIsRetried(t *testing.T) {
 	fake.failPuts = []string{"ProvisionedThroughputExceededException"}
 	rec := threeRecords()[0]
 
-	require.NoError(t, store.Append(context.Background(), rec))
+	require.NoError(t, store.Append(t.Context(), rec))
 	assert.Equal(t, 2, fake.callCount("PutItem"))
-	got, err := store.List(context.Background(), Filter{})
+	got, err := store.List(t.Context(), Filter{})
 	require.NoError(t, err)
 	assert.Equal(t, []Record{rec}, got, "stored exactly once")
 }
@@ -129,7 +129,7 @@ func TestDynamoThrottlingGivesUp(t *testing.T) {
 	for range 5 {
 		fake.failPuts = append(fake.failPuts, "ThrottlingException")
 	}
-	err := store.Append(context.Background(), threeRecords()[0])
+	err := store.Append(t.Context(), threeRecords()[0])
 	require.Error(t, err)
 	assert.Equal(t, 5, fake.callCount("PutItem"), "5 attempts")
 	assert.Contains(t, err.Error(), "DynamoDB table eksplatform-audit: appending the audit record of cluster prod-b run run-1")
@@ -141,20 +141,20 @@ func TestDynamoConflict(t *testing.T) {
 	t.Parallel()
 	fake, store := newDynamo(t)
 	rec := threeRecords()[1]
-	require.NoError(t, store.Append(context.Background(), rec))
+	require.NoError(t, store.Append(t.Context(), rec))
 
 	other := rec
 	other.Result = "succeeded"
-	err := store.Append(context.Background(), other)
+	err := store.Append(t.Context(), other)
 	require.ErrorIs(t, err, ErrConflict)
 	assert.Contains(t, err.Error(), "cluster prod-a run run-1")
 	assert.Contains(t, err.Error(), table)
 	assert.Equal(t, 2, fake.callCount("PutItem"), "a conflict is not retried")
 
 	// A retry of a write that had succeeded finds its own record: no error.
-	require.NoError(t, store.Append(context.Background(), rec))
+	require.NoError(t, store.Append(t.Context(), rec))
 
-	got, err := store.List(context.Background(), Filter{})
+	got, err := store.List(t.Context(), Filter{})
 	require.NoError(t, err)
 	assert.Equal(t, []Record{rec}, got, "the first record stays")
 }
@@ -164,7 +164,7 @@ func TestDynamoMissingTable(t *testing.T) {
 	fake := newFakeDynamo(t, table)
 	store, _ := fake.start("no-such-table")
 
-	err := store.Append(context.Background(), threeRecords()[0])
+	err := store.Append(t.Context(), threeRecords()[0])
 	require.Error(t, err)
 	var notFound *types.ResourceNotFoundException
 	require.ErrorAs(t, err, &notFound)
@@ -172,11 +172,11 @@ func TestDynamoMissingTable(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrConflict)
 	assert.Equal(t, 1, fake.callCount("PutItem"), "not retried")
 
-	_, err = store.List(context.Background(), Filter{})
+	_, err = store.List(t.Context(), Filter{})
 	require.ErrorAs(t, err, &notFound)
 	assert.Contains(t, err.Error(), "DynamoDB table no-such-table: scanning the audit records")
 
-	_, err = store.List(context.Background(), Filter{Clusters: []string{"prod-a"}})
+	_, err = store.List(t.Context(), Filter{Clusters: []string{"prod-a"}})
 	require.ErrorAs(t, err, &notFound)
 	assert.Contains(t, err.Error(), "DynamoDB table no-such-table: querying the audit records of cluster prod-a")
 }
@@ -186,7 +186,7 @@ func TestDynamoUndecodableItem(t *testing.T) {
 	fake, store := newDynamo(t)
 	fake.items[itemKey{"a", "x#r"}] = map[string]attr{"cluster": sattr("a"), "run": sattr("x#r"), "record": sattr("{")}
 
-	_, err := store.List(context.Background(), Filter{})
+	_, err := store.List(t.Context(), Filter{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "DynamoDB table eksplatform-audit: item (cluster a, run x#r): not an audit record")
 }
@@ -197,7 +197,7 @@ func TestFakeDynamoRejectsUnknownExpressions(t *testing.T) {
 	t.Parallel()
 	fake := newFakeDynamo(t, table)
 	_, client := fake.start(table)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	_, err := client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(table),
@@ -263,12 +263,12 @@ func TestDynamoPagingThatDoesNotAdvance(t *testing.T) {
 	api := &stuckAPI{}
 	store := NewDynamoStore(api, table)
 
-	_, err := store.List(context.Background(), Filter{})
+	_, err := store.List(t.Context(), Filter{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "DynamoDB table eksplatform-audit: scanning the audit records: the next page starts where the last one did")
 	assert.Equal(t, 2, api.calls)
 
-	_, err = store.List(context.Background(), Filter{Clusters: []string{"a"}})
+	_, err = store.List(t.Context(), Filter{Clusters: []string{"a"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "querying the audit records of cluster a: the next page starts where the last one did")
 	assert.Equal(t, 4, api.calls)

@@ -37,7 +37,7 @@ func threeRecords() []Record {
 func appendAll(t *testing.T, s Store, records []Record) {
 	t.Helper()
 	for _, r := range records {
-		require.NoError(t, s.Append(context.Background(), r))
+		require.NoError(t, s.Append(t.Context(), r))
 	}
 }
 
@@ -55,7 +55,7 @@ func TestFileStoreListNewestFirst(t *testing.T) {
 	in := threeRecords()
 	appendAll(t, s, in)
 
-	got, err := s.List(context.Background(), Filter{})
+	got, err := s.List(t.Context(), Filter{})
 	require.NoError(t, err)
 	assert.Equal(t, []Record{in[2], in[1], in[0]}, got)
 
@@ -87,7 +87,7 @@ func TestFileStoreFilters(t *testing.T) {
 		"since too new": {Filter{Since: t0.Add(2 * time.Hour)}, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := s.List(context.Background(), tc.filter)
+			got, err := s.List(t.Context(), tc.filter)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, clustersAndRuns(got))
 		})
@@ -99,9 +99,9 @@ func TestFileStoreStoresUTC(t *testing.T) {
 	s := NewFileStore(filepath.Join(t.TempDir(), "audit.jsonl"))
 	zone := time.FixedZone("CET", 3600)
 	start := time.Now().In(zone) // with a monotonic reading and a zone
-	require.NoError(t, s.Append(context.Background(), Record{RunID: "r", Cluster: "c", Start: start, End: start.Add(time.Second)}))
+	require.NoError(t, s.Append(t.Context(), Record{RunID: "r", Cluster: "c", Start: start, End: start.Add(time.Second)}))
 
-	got, err := s.List(context.Background(), Filter{})
+	got, err := s.List(t.Context(), Filter{})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.True(t, got[0].Start.Equal(start), "%v != %v", got[0].Start, start)
@@ -119,7 +119,7 @@ func TestFileStoreConcurrentAppends(t *testing.T) {
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Go(func() {
-			errs <- s.Append(context.Background(), Record{
+			errs <- s.Append(t.Context(), Record{
 				RunID: "run", Cluster: fmt.Sprintf("c%02d", i), Role: "r", Command: "up", Result: "succeeded",
 				Reason: reason, Start: t0.Add(time.Duration(i) * time.Second),
 			})
@@ -145,7 +145,7 @@ func TestFileStoreConcurrentAppends(t *testing.T) {
 	require.NoError(t, scanner.Err())
 	assert.Len(t, seen, n, "one line per append")
 
-	got, err := s.List(context.Background(), Filter{})
+	got, err := s.List(t.Context(), Filter{})
 	require.NoError(t, err)
 	require.Len(t, got, n)
 	assert.Equal(t, "c49", got[0].Cluster)
@@ -169,7 +169,7 @@ func TestFileStoreConcurrentProcesses(t *testing.T) {
 	for _, cmd := range cmds {
 		require.NoError(t, cmd.Wait())
 	}
-	got, err := NewFileStore(path).List(context.Background(), Filter{})
+	got, err := NewFileStore(path).List(t.Context(), Filter{})
 	require.NoError(t, err)
 	assert.Len(t, got, procs*each)
 }
@@ -214,7 +214,7 @@ func TestFileStoreCorruptLine(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
-	_, err = s.List(context.Background(), Filter{})
+	_, err = s.List(t.Context(), Filter{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "audit.jsonl:2")
 	assert.Contains(t, err.Error(), dir)
@@ -225,7 +225,7 @@ func TestFileStoreLineThatIsNotARecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	require.NoError(t, os.WriteFile(path, []byte("\n{\"cluster\":\"a\"}\n"), 0o600))
 
-	_, err := NewFileStore(path).List(context.Background(), Filter{})
+	_, err := NewFileStore(path).List(t.Context(), Filter{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "audit.jsonl:2: not an audit record: the record has no runId")
 }
@@ -233,7 +233,7 @@ func TestFileStoreLineThatIsNotARecord(t *testing.T) {
 func TestFileStoreMissingFileListsNothing(t *testing.T) {
 	t.Parallel()
 	s := NewFileStore(filepath.Join(t.TempDir(), "none", "audit.jsonl"))
-	got, err := s.List(context.Background(), Filter{})
+	got, err := s.List(t.Context(), Filter{})
 	require.NoError(t, err)
 	assert.Empty(t, got)
 	_, err = os.Stat(filepath.Dir(s.Path()))
@@ -243,7 +243,7 @@ func TestFileStoreMissingFileListsNothing(t *testing.T) {
 func TestFileStoreRejectsRecordWithoutKey(t *testing.T) {
 	t.Parallel()
 	s := NewFileStore(filepath.Join(t.TempDir(), "audit.jsonl"))
-	err := s.Append(context.Background(), Record{RunID: "r"})
+	err := s.Append(t.Context(), Record{RunID: "r"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no cluster")
 	assert.Contains(t, err.Error(), s.Path())

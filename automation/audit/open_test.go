@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 
@@ -45,7 +44,7 @@ func TestOpenFile(t *testing.T) {
 		"relative": {"file://out/audit.jsonl", "out/audit.jsonl", "file://out/audit.jsonl"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s, err := Open(context.Background(), tc.url, dir)
+			s, err := Open(t.Context(), tc.url, dir)
 			require.NoError(t, err)
 			fs, ok := s.(*FileStore)
 			require.True(t, ok, "%T", s)
@@ -57,7 +56,7 @@ func TestOpenFile(t *testing.T) {
 
 func TestOpenDynamo(t *testing.T) {
 	isolateAWS(t)
-	s, err := Open(context.Background(), "dynamodb://eksplatform-audit?region=eu-west-1", "unused")
+	s, err := Open(t.Context(), "dynamodb://eksplatform-audit?region=eu-west-1", "unused")
 	require.NoError(t, err)
 	ds, ok := s.(*DynamoStore)
 	require.True(t, ok, "%T", s)
@@ -72,7 +71,7 @@ func TestOpenDynamo(t *testing.T) {
 func TestOpenDynamoDefaultRegion(t *testing.T) {
 	isolateAWS(t)
 	t.Setenv("AWS_REGION", "us-east-2")
-	s, err := Open(context.Background(), "dynamodb://My_Table.v1", "")
+	s, err := Open(t.Context(), "dynamodb://My_Table.v1", "")
 	require.NoError(t, err)
 	assert.Equal(t, "dynamodb://My_Table.v1?region=us-east-2", s.String())
 }
@@ -95,7 +94,7 @@ func TestOpenErrors(t *testing.T) {
 			forms,
 	} {
 		t.Run(value, func(t *testing.T) {
-			s, err := Open(context.Background(), value, t.TempDir())
+			s, err := Open(t.Context(), value, t.TempDir())
 			assert.Nil(t, s)
 			assert.EqualError(t, err, want)
 		})

@@ -49,7 +49,7 @@ func TestTrailRecordsEveryResult(t *testing.T) {
 	require.NoError(t, trail.Err())
 	assert.Equal(t, 3, trail.Written())
 
-	recs, err := store.List(context.Background(), Filter{})
+	recs, err := store.List(t.Context(), Filter{})
 	require.NoError(t, err)
 	require.Len(t, recs, 3)
 	byCluster := map[string]Record{}

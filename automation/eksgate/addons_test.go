@@ -104,7 +104,7 @@ func TestAddonCatalogReadsDescribeAddonVersions(t *testing.T) {
 		},
 	}}
 	cat := catalogFor(t, f)
-	got, err := cat.Versions(context.Background(), testCluster, "coredns", "1.35")
+	got, err := cat.Versions(t.Context(), testCluster, "coredns", "1.35")
 	require.NoError(t, err)
 	assert.Equal(t, catalog.AddonVersions{Default: "v1.13.1-eksbuild.1", Latest: "v1.13.2-eksbuild.10", Min: "v1.12.4-eksbuild.1"}, got,
 		"eksbuild.10 is newer than eksbuild.3; the default is the one EKS marks")
@@ -113,12 +113,12 @@ func TestAddonCatalogReadsDescribeAddonVersions(t *testing.T) {
 	assert.Contains(t, f.queries[0], "kubernetesVersion=1.35")
 	assert.Contains(t, f.queries[1], "nextToken=1")
 
-	again, err := cat.Versions(context.Background(), testCluster, "coredns", "1.35")
+	again, err := cat.Versions(t.Context(), testCluster, "coredns", "1.35")
 	require.NoError(t, err)
 	assert.Equal(t, got, again)
 	assert.Len(t, f.queries, 4, "a second question for the same region, addon and minor is answered from memory")
 
-	got, err = cat.Versions(context.Background(), testCluster, "coredns", "1.34")
+	got, err = cat.Versions(t.Context(), testCluster, "coredns", "1.34")
 	require.NoError(t, err)
 	assert.Equal(t, catalog.AddonVersions{Default: "v1.12.4-eksbuild.1", Latest: "v1.12.4-eksbuild.1", Min: "v1.12.4-eksbuild.1"}, got)
 }
@@ -126,11 +126,11 @@ func TestAddonCatalogReadsDescribeAddonVersions(t *testing.T) {
 func TestAddonCatalogErrors(t *testing.T) {
 	t.Parallel()
 	cat := catalogFor(t, &fakeAddonVersions{versions: map[string][]version{}})
-	_, err := cat.Versions(context.Background(), testCluster, "coredns", "1.36")
+	_, err := cat.Versions(t.Context(), testCluster, "coredns", "1.36")
 	require.EqualError(t, err, "EKS offers no version of addon coredns for Kubernetes 1.36")
 
 	cat = catalogFor(t, &fakeAddonVersions{status: http.StatusForbidden})
-	_, err = cat.Versions(context.Background(), testCluster, "vpc-cni", "1.35")
+	_, err = cat.Versions(t.Context(), testCluster, "vpc-cni", "1.35")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "describing the versions of addon vpc-cni for Kubernetes 1.35: ")
 	assert.Contains(t, err.Error(), "eks:DescribeAddonVersions")

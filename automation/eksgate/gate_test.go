@@ -143,7 +143,7 @@ func opts(timeout time.Duration) automation.GateOptions {
 func TestHealthyClusterPasses(t *testing.T) {
 	t.Parallel()
 	f := healthy()
-	require.NoError(t, gateFor(t, f).Check(context.Background(), testCluster, nil, opts(time.Second)))
+	require.NoError(t, gateFor(t, f).Check(t.Context(), testCluster, nil, opts(time.Second)))
 	assert.Contains(t, f.requests, "GET /clusters/np-i01-aws-us-east-2")
 	assert.Contains(t, f.requests, "GET /clusters/np-i01-aws-us-east-2/node-groups/mng-b", "the second page of node groups is read")
 	assert.Contains(t, f.requests, "GET /clusters/np-i01-aws-us-east-2/addons/vpc-cni")
@@ -153,7 +153,7 @@ func TestUpdatingClusterIsRetriedUntilActive(t *testing.T) {
 	t.Parallel()
 	f := healthy()
 	f.status = []string{"UPDATING", "UPDATING", "ACTIVE"}
-	require.NoError(t, gateFor(t, f).Check(context.Background(), testCluster, nil, opts(5*time.Second)))
+	require.NoError(t, gateFor(t, f).Check(t.Context(), testCluster, nil, opts(5*time.Second)))
 	assert.Equal(t, 3, f.calls)
 }
 
@@ -161,7 +161,7 @@ func TestDegradedAddonFails(t *testing.T) {
 	t.Parallel()
 	f := healthy()
 	f.addons["coredns"] = addon{Status: "DEGRADED", Issues: []map[string]any{{"code": "InsufficientNumberOfReplicas", "message": "The add-on is unhealthy because it doesn't have the desired number of replicas."}}}
-	err := gateFor(t, f).Check(context.Background(), testCluster, nil, opts(100*time.Millisecond))
+	err := gateFor(t, f).Check(t.Context(), testCluster, nil, opts(100*time.Millisecond))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "np-i01-aws-us-east-2 not healthy after 100ms")
 	assert.Contains(t, err.Error(), "addon coredns is DEGRADED (InsufficientNumberOfReplicas: The add-on is unhealthy because it doesn't have the desired number of replicas.)")
@@ -172,7 +172,7 @@ func TestNodeGroupHealthIssueFails(t *testing.T) {
 	t.Parallel()
 	f := healthy()
 	f.groups["mng-b"] = nodegroup{Status: "DEGRADED", Issues: []map[string]any{{"code": "AsgInstanceLaunchFailures", "message": "Insufficient capacity", "resourceIds": []string{"eks-mng-b"}}}}
-	err := gateFor(t, f).Check(context.Background(), testCluster, nil, opts(50*time.Millisecond))
+	err := gateFor(t, f).Check(t.Context(), testCluster, nil, opts(50*time.Millisecond))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "node group mng-b is DEGRADED")
 	assert.Contains(t, err.Error(), "node group mng-b: AsgInstanceLaunchFailures: Insufficient capacity")
@@ -184,7 +184,7 @@ func TestWrongVersionTimesOut(t *testing.T) {
 	f.version = "1.33"
 	f.status = []string{"UPDATING"}
 	start := time.Now()
-	err := gateFor(t, f).Check(context.Background(), testCluster, nil, opts(80*time.Millisecond))
+	err := gateFor(t, f).Check(t.Context(), testCluster, nil, opts(80*time.Millisecond))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cluster is UPDATING; control plane runs 1.33, want 1.34")
 	assert.Less(t, time.Since(start), 5*time.Second, "the timeout bounds the gate")
@@ -206,18 +206,18 @@ func TestEchoServer(t *testing.T) {
 	outs := map[string]any{"echoServerUrl": echo.URL + "/"}
 
 	g := gateFor(t, healthy())
-	require.NoError(t, g.Check(context.Background(), testCluster, outs, opts(time.Second)))
+	require.NoError(t, g.Check(t.Context(), testCluster, outs, opts(time.Second)))
 	assert.Equal(t, 1, hits)
 
 	mu.Lock()
 	status = http.StatusServiceUnavailable
 	mu.Unlock()
-	err := g.Check(context.Background(), testCluster, outs, opts(50*time.Millisecond))
+	err := g.Check(t.Context(), testCluster, outs, opts(50*time.Millisecond))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "echo-server "+echo.URL+"/ answered 503 Service Unavailable")
 
 	before := hits
-	require.NoError(t, g.Check(context.Background(), testCluster, outs, automation.GateOptions{Timeout: time.Second, EchoCheck: false}))
+	require.NoError(t, g.Check(t.Context(), testCluster, outs, automation.GateOptions{Timeout: time.Second, EchoCheck: false}))
 	assert.Equal(t, before, hits, "echo check off: not called")
 }
 
@@ -235,7 +235,7 @@ func TestAPIErrorsAreNamed(t *testing.T) {
 		return eks.NewFromConfig(aws.Config{Region: "us-east-2", Credentials: credentials.NewStaticCredentialsProvider("A", "B", ""), HTTPClient: srv.Client()},
 			func(o *eks.Options) { o.BaseEndpoint = aws.String(srv.URL); o.RetryMaxAttempts = 1 }), nil
 	}
-	err := g.Check(context.Background(), testCluster, nil, opts(30*time.Millisecond))
+	err := g.Check(t.Context(), testCluster, nil, opts(30*time.Millisecond))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "describing the cluster: ResourceNotFoundException: No cluster found for name: np-i01-aws-us-east-2.")
 }
@@ -244,7 +244,7 @@ func TestCancelledContextStopsTheGate(t *testing.T) {
 	t.Parallel()
 	f := healthy()
 	f.status = []string{"UPDATING"}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	go func() { time.Sleep(30 * time.Millisecond); cancel() }()
 	err := gateFor(t, f).Check(ctx, testCluster, nil, opts(time.Minute))
 	assert.ErrorIs(t, err, context.Canceled)
@@ -269,7 +269,7 @@ func TestAccessDeniedFailsAtOnce(t *testing.T) {
 		return eks.NewFromConfig(aws.Config{Region: "us-east-2", Credentials: credentials.NewStaticCredentialsProvider("A", "B", ""), HTTPClient: srv.Client()},
 			func(o *eks.Options) { o.BaseEndpoint = aws.String(srv.URL); o.RetryMaxAttempts = 1 }), nil
 	}
-	err := g.Check(context.Background(), testCluster, nil, opts(time.Hour))
+	err := g.Check(t.Context(), testCluster, nil, opts(time.Hour))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the health gate cannot check the cluster, and no retry will fix it: AccessDeniedException: User: ")
 	assert.Contains(t, err.Error(), "or --skip-health-gate")
@@ -284,7 +284,7 @@ func TestEachFailedCheckIsPrinted(t *testing.T) {
 	g := gateFor(t, f)
 	var log strings.Builder
 	g.Log = &log
-	require.NoError(t, g.Check(context.Background(), testCluster, nil, opts(5*time.Second)))
+	require.NoError(t, g.Check(t.Context(), testCluster, nil, opts(5*time.Second)))
 	assert.Contains(t, log.String(), "health gate np-i01-aws-us-east-2: check 1: cluster is UPDATING; checking again in ")
 	assert.NotContains(t, log.String(), "check 2", "the passing check prints nothing")
 }

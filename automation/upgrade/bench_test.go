@@ -1,7 +1,6 @@
 package upgrade
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,7 +16,7 @@ func BenchmarkPlanExamples(b *testing.B) {
 	in := Inputs{Fleet: fleet, Base: fleet, Today: today}
 	b.ReportAllocs()
 	for b.Loop() {
-		p, err := Build(context.Background(), in)
+		p, err := Build(b.Context(), in)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -391,7 +391,7 @@ func TestChecks(t *testing.T) {
 			if !tc.today.IsZero() {
 				in.Today = tc.today
 			}
-			p, err := Build(context.Background(), in)
+			p, err := Build(t.Context(), in)
 			if tc.want == nil {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "AccessDeniedException")
@@ -422,7 +422,7 @@ func TestChecks(t *testing.T) {
 // one addon does not hide the other checks.
 func TestAPinTheLiveCatalogCannotCheckIsAWarning(t *testing.T) {
 	t.Parallel()
-	p, err := Build(context.Background(), Inputs{
+	p, err := Build(t.Context(), Inputs{
 		Fleet: fleetOf(t, role{name: "dev", version: "1.35", extra: `"addons": {"vpc-cni": "v1.20.4-eksbuild.2", "coredns": "v1.13.1-eksbuild.1",
 			"kube-proxy": "v1.35.0-eksbuild.2", "aws-ebs-csi-driver": "v1.53.0-eksbuild.1", "aws-efs-csi-driver": "v2.1.15-eksbuild.1"}`}),
 		Today: today, Catalog: failingCatalog{},
@@ -449,7 +449,7 @@ func kinds(steps []Step) []string {
 // cluster and one that is up to date.
 func TestSteps(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	latest := func(addon, k8s string) string {
 		v, ok := catalog.Default().AddonVersionsFor(addon, k8s)
 		require.True(t, ok)
@@ -548,7 +548,7 @@ func TestSteps(t *testing.T) {
 // TestWavesFollowTheDriverPlan: the plan's waves are the driver's.
 func TestWavesFollowTheDriverPlan(t *testing.T) {
 	t.Parallel()
-	p, err := Build(context.Background(), Inputs{Today: today, Fleet: fleetOf(t,
+	p, err := Build(t.Context(), Inputs{Today: today, Fleet: fleetOf(t,
 		role{name: "dev", wave: 0, version: "1.35"},
 		role{name: "prod", wave: 1, version: "1.35", clusters: 4, extra: `"rollout": {"canary": 1, "parallel": 2}`})})
 	require.NoError(t, err)
@@ -567,7 +567,7 @@ func TestWavesFollowTheDriverPlan(t *testing.T) {
 // TestRenderings: every format carries the findings and the steps.
 func TestRenderings(t *testing.T) {
 	t.Parallel()
-	p, err := Build(context.Background(), Inputs{Today: today,
+	p, err := Build(t.Context(), Inputs{Today: today,
 		Fleet: fleetOf(t, role{name: "nonprod", wave: 0, version: "1.34"}, role{name: "prod", wave: 1, version: "1.35"}),
 		Base:  fleetOf(t, role{name: "nonprod", wave: 0, version: "1.34"}, role{name: "prod", wave: 1, version: "1.34"})})
 	require.NoError(t, err)
@@ -611,7 +611,7 @@ func TestVersionsFromOutputs(t *testing.T) {
 func TestAccountsShowWhoCreatesTheSpotRole(t *testing.T) {
 	t.Parallel()
 	fleet := fleetOf(t, role{name: "dev", wave: 0, version: "1.35"}, role{name: "prod", wave: 1, version: "1.35", clusters: 2})
-	p, err := Build(context.Background(), Inputs{Fleet: fleet, Today: today, Selection: automation.Selection{Roles: []string{"prod"}}})
+	p, err := Build(t.Context(), Inputs{Fleet: fleet, Today: today, Selection: automation.Selection{Roles: []string{"prod"}}})
 	require.NoError(t, err)
 	assert.Equal(t, []AccountSummary{{ID: "123456789012", Clusters: []string{"prod-01", "prod-02"}, SpotServiceLinkedRole: "created by dev-01"}}, p.Accounts)
 	assert.Contains(t, p.Text(), "123456789012: prod-01, prod-02; Spot service-linked role created by dev-01")
@@ -647,7 +647,7 @@ func TestSpotRoleOwnerLeftOut(t *testing.T) {
 			t.Parallel()
 			fleet := fleetOf(t, role{name: "dev", wave: 0, version: "1.35", extra: tc.dev},
 				role{name: "prod", wave: 1, version: "1.35", clusters: 2, extra: tc.prod})
-			p, err := Build(context.Background(), Inputs{Fleet: fleet, Today: today, Selection: tc.selection, State: tc.state})
+			p, err := Build(t.Context(), Inputs{Fleet: fleet, Today: today, Selection: tc.selection, State: tc.state})
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, codes(p.Findings))
 			assert.False(t, p.Failed(), "a missing Spot role does not refuse the upgrade")

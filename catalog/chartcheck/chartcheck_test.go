@@ -1,7 +1,6 @@
 package chartcheck
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -137,7 +136,7 @@ func TestCheckAgainstAChartRepository(t *testing.T) {
 		"securityContext": map[string]any{"fsGroup": 1001},
 		"extraArgs":       []any{"--policy=sync"},
 	}
-	problems, err := Check(context.Background(), f, []Release{release(ch, good)})
+	problems, err := Check(t.Context(), f, []Release{release(ch, good)})
 	require.NoError(t, err)
 	assert.Empty(t, problems, "values the chart reads, landing where they should; securityContext.fsGroup is read through the whole map, extraArgs through the schema")
 
@@ -163,7 +162,7 @@ func TestCheckAgainstAChartRepository(t *testing.T) {
 			t.Parallel()
 			r := release(ch, tc.values)
 			r.KubernetesVersion = tc.minor
-			problems, err := Check(context.Background(), f, []Release{r})
+			problems, err := Check(t.Context(), f, []Release{r})
 			require.NoError(t, err)
 			if tc.want == nil {
 				require.Len(t, problems, 1)
@@ -179,7 +178,7 @@ func TestCheckAgainstAChartRepository(t *testing.T) {
 		})
 	}
 
-	_, err = Check(context.Background(), f, []Release{release(catalog.Chart{Repository: ch.Repository, Chart: "demo", Version: "9.9.9"}, nil)})
+	_, err = Check(t.Context(), f, []Release{release(catalog.Chart{Repository: ch.Repository, Chart: "demo", Version: "9.9.9"}, nil)})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "index.yaml has no demo 9.9.9")
 }
@@ -220,11 +219,11 @@ func TestLocalRefusesAnotherChartAndStampsTheVersion(t *testing.T) {
 	require.NoError(t, chartutil.SaveDir(demoChart(t), dir))
 	src := filepath.Join(dir, "demo")
 	l := &Local{Paths: map[string]string{"demo": src, "other": src}}
-	c, err := l.Fetch(context.Background(), catalog.Chart{Repository: "https://x", Chart: "demo", Version: "9.9.9"})
+	c, err := l.Fetch(t.Context(), catalog.Chart{Repository: "https://x", Chart: "demo", Version: "9.9.9"})
 	require.NoError(t, err)
 	assert.Equal(t, "9.9.9", c.Metadata.Version)
 	assert.Equal(t, []string{"demo: " + src + " says version " + demoChart(t).Metadata.Version + ", checked as 9.9.9"}, l.Stamped)
-	_, err = l.Fetch(context.Background(), catalog.Chart{Repository: "https://x", Chart: "other", Version: "1.0.0"})
+	_, err = l.Fetch(t.Context(), catalog.Chart{Repository: "https://x", Chart: "other", Version: "1.0.0"})
 	assert.ErrorContains(t, err, `is chart "demo", not "other"`)
 }
 

@@ -1,7 +1,6 @@
 package refresh_test
 
 import (
-	"context"
 	"flag"
 	"net/http"
 	"os"
@@ -23,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite testdata/refreshed")
 func TestRefreshOfAStaleCatalog(t *testing.T) {
 	t.Parallel()
 	w := refreshtest.NewWorld(t)
-	next, rep, err := refresh.Run(context.Background(), w.Stale(t), w.Options(t))
+	next, rep, err := refresh.Run(t.Context(), w.Stale(t), w.Options(t))
 	require.NoError(t, err)
 	files, err := next.Marshal()
 	require.NoError(t, err)
@@ -85,7 +84,7 @@ func TestRefreshOfAStaleCatalog(t *testing.T) {
 	assert.Equal(t, 2, w.Registry.Tokens, "one anonymous token per repository")
 
 	// Refreshed again on the same day: nothing changes.
-	again, rep2, err := refresh.Run(context.Background(), next, w.Options(t))
+	again, rep2, err := refresh.Run(t.Context(), next, w.Options(t))
 	require.NoError(t, err)
 	assert.Empty(t, rep2.Changes)
 	files2, err := again.Marshal()
@@ -98,7 +97,7 @@ func TestRefreshAppliesAMajorOnlyWhenAllowed(t *testing.T) {
 	w := refreshtest.NewWorld(t)
 	o := w.Options(t)
 	o.AllowMajor = true
-	next, rep, err := refresh.Run(context.Background(), w.Stale(t), o)
+	next, rep, err := refresh.Run(t.Context(), w.Stale(t), o)
 	require.NoError(t, err)
 	for _, n := range rep.Notices {
 		assert.NotContains(t, n.What, "new major")
@@ -129,7 +128,7 @@ func TestRefreshFailsWholeAndNamesTheCall(t *testing.T) {
 			stale := w.Stale(t)
 			before, err := stale.Marshal()
 			require.NoError(t, err)
-			next, rep, err := refresh.Run(context.Background(), stale, w.Options(t))
+			next, rep, err := refresh.Run(t.Context(), stale, w.Options(t))
 			require.Error(t, err)
 			assert.Nil(t, next)
 			assert.Nil(t, rep)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -29,7 +28,7 @@ func TestAuditCommandListsNewestFirst(t *testing.T) {
 	} {
 		r.Start = day.Add(time.Duration(i) * time.Hour)
 		r.End = r.Start.Add(12 * time.Minute)
-		require.NoError(t, store.Append(context.Background(), r))
+		require.NoError(t, store.Append(t.Context(), r))
 	}
 
 	code, out, errOut := cli("audit", "--audit", "file://"+path)

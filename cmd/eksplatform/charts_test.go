@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -58,7 +57,7 @@ func TestChartsCheckReportsEachReleaseAndFailsOnAProblem(t *testing.T) {
 	full := "replicas: 1\ntolerations: []\npodDisruptionBudget: {enabled: false, minAvailable: null}\n"
 	var out bytes.Buffer
 	f := &chartcheck.Local{Paths: map[string]string{"metrics-server": metricsServerChart(t, full)}}
-	err := checkCharts(context.Background(), clusters, f, &out)
+	err := checkCharts(t.Context(), clusters, f, &out)
 	assert.Equal(t, exitError{1}, err, "the other charts could not be fetched")
 	assert.Contains(t, out.String(), "ok   sbx-i01-aws-us-east-1: release metrics-server (metrics-server 3.13.1)\n")
 	assert.Contains(t, out.String(), "FAIL sbx-i01-aws-us-east-1: release karpenter (karpenter 1.15.2)\n     oci://public.ecr.aws/karpenter/karpenter:1.15.2: no local path given")
@@ -67,7 +66,7 @@ func TestChartsCheckReportsEachReleaseAndFailsOnAProblem(t *testing.T) {
 	// A chart that no longer reads podDisruptionBudget is a problem.
 	out.Reset()
 	f = &chartcheck.Local{Paths: map[string]string{"metrics-server": metricsServerChart(t, "replicas: 1\ntolerations: []\n")}}
-	err = checkCharts(context.Background(), clusters, f, &out)
+	err = checkCharts(t.Context(), clusters, f, &out)
 	assert.Equal(t, exitError{1}, err)
 	assert.Contains(t, out.String(), "FAIL sbx-i01-aws-us-east-1: release metrics-server (metrics-server 3.13.1)\n"+
 		"     value podDisruptionBudget.enabled is not in the chart's values.yaml, values.schema.json or templates: the chart ignores it\n"+

@@ -162,11 +162,11 @@ func TestStacksNoFileDeclaresAreWarnedAbout(t *testing.T) {
 	t.Parallel()
 	fleet, err := environments.Load(envDir)
 	require.NoError(t, err)
-	names, err := automation.UndeclaredStacks(context.Background(), fleet, statusBackend{})
+	names, err := automation.UndeclaredStacks(t.Context(), fleet, statusBackend{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"old-sandbox-01"}, names, "a stack that holds nothing is not worth a warning")
 	var out strings.Builder
-	warnUndeclared(context.Background(), &out, fleet, statusBackend{})
+	warnUndeclared(t.Context(), &out, fleet, statusBackend{})
 	assert.Equal(t, "warning: stack old-sandbox-01 in the backend holds resources but no environment file in ../../environments declares it "+
 		"(a renamed or deleted role file?); no command touches it until one does\n", out.String())
 }
@@ -187,7 +187,7 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	t.Parallel()
 	fleet, err := environments.Load(envDir)
 	require.NoError(t, err)
-	rows, err := automation.FleetStatus(context.Background(), fleet.Clusters(), statusBackend{outputs: map[string]map[string]any{
+	rows, err := automation.FleetStatus(t.Context(), fleet.Clusters(), statusBackend{outputs: map[string]map[string]any{
 		"np-i01-aws-us-east-2": {"kubernetesVersion": "1.33", "karpenterVersion": "1.14.1",
 			"managementNodeGroupReleaseVersion": "1.33.5-20251101", "addonVersions": map[string]any{"coredns": "v1.12.2-eksbuild.4"}},
 	}, pending: map[string][]automation.PendingOperation{
@@ -238,7 +238,7 @@ func TestUpAndPreviewRefuseWhatPlanRefuses(t *testing.T) {
 		"--backend", "file://"+state, "--audit", "file://"+state+"/audit.jsonl")
 	assert.NotContains(t, errOut, "refuses to run")
 	assert.Contains(t, errOut, "(allowed by --allow-check FLT101)")
-	recs, err := audit.NewFileStore(filepath.Join(state, "audit.jsonl")).List(context.Background(), audit.Filter{})
+	recs, err := audit.NewFileStore(filepath.Join(state, "audit.jsonl")).List(t.Context(), audit.Filter{})
 	require.NoError(t, err, errOut)
 	require.NotEmpty(t, recs, "exit %d: %s", code, errOut)
 	for _, r := range recs {

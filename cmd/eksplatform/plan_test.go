@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -268,7 +267,7 @@ func TestPlanReadsTheBackend(t *testing.T) {
 		},
 	})
 	require.NoError(t, err)
-	ctx := context.Background()
+	ctx := t.Context()
 	for name := range running {
 		c, ok := fleet.Cluster(name)
 		require.True(t, ok)

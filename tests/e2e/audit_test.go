@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ func TestRealRunsLeaveAuditRecords(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 2, 1)
 	store := audit.NewFileStore(filepath.Join(e.state, audit.DefaultFile))
-	ctx := context.Background()
+	ctx := t.Context()
 	run := func(op automation.Operation) (*audit.Trail, error) {
 		trail := &audit.Trail{
 			Store: store,

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -21,7 +20,7 @@ func BenchmarkPreviewOverhead(b *testing.B) {
 	if t.Failed() {
 		b.Fatal("setup failed")
 	}
-	ctx := context.Background()
+	ctx := b.Context()
 	zero := time.Duration(0)
 	plan, err := automation.NewRollout(e.fleet, automation.Selection{}, automation.RolloutOptions{Bake: &zero})
 	if err != nil {

@@ -162,7 +162,7 @@ func counts(rep *automation.Report, cluster string) map[string]int {
 func TestLifecycleOnTheRealEngine(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 3, 2)
-	ctx := context.Background()
+	ctx := t.Context()
 	d := e.driver()
 	all := e.fleet.ClusterNames()
 	require.Len(t, all, 6)
@@ -232,7 +232,7 @@ func TestAFailingProgramStopsLaterWaves(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 3, 2)
 	e.programs.fail["e2e-nonprod-01"] = true
-	rep, err := e.driver().Run(context.Background(), e.plan(t), automation.RunOptions{Op: automation.OpUp})
+	rep, err := e.driver().Run(t.Context(), e.plan(t), automation.RunOptions{Op: automation.OpUp})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "e2e-nonprod-01 (wave 1)")
 	assert.Contains(t, err.Error(), "simulated failure of e2e-nonprod-01")
@@ -251,7 +251,7 @@ func TestAFailingProgramStopsLaterWaves(t *testing.T) {
 	assert.Equal(t, automation.StatusSucceeded, st["e2e-nonprod-02"], "the rest of the wave finishes")
 	assert.Equal(t, automation.StatusNotRun, st["e2e-prod-01"])
 	assert.Equal(t, automation.StatusNotRun, st["e2e-prod-02"])
-	stacks, err := e.backend.Stacks(context.Background())
+	stacks, err := e.backend.Stacks(t.Context())
 	require.NoError(t, err)
 	_, prodTouched := stacks["e2e-prod-01"]
 	assert.False(t, prodTouched, "no stack of a later wave was even created")
@@ -260,7 +260,7 @@ func TestAFailingProgramStopsLaterWaves(t *testing.T) {
 	e.programs.fail["e2e-nonprod-01"] = false
 	plan, err := e.plan(t).From(1)
 	require.NoError(t, err)
-	rep, err = e.driver().Run(context.Background(), plan, automation.RunOptions{Op: automation.OpUp})
+	rep, err = e.driver().Run(t.Context(), plan, automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err, e.log.String())
 	assert.Equal(t, 4, counts(rep, "e2e-nonprod-01")[automation.KindCreate])
 	assert.Empty(t, counts(rep, "e2e-nonprod-02"), "already up to date")
@@ -278,7 +278,7 @@ func TestASecondUpOnALockedStackIsReportedAsLocked(t *testing.T) {
 	plan := e.plan(t)
 	first := make(chan error, 1)
 	go func() {
-		_, err := e.driver().Run(context.Background(), plan, automation.RunOptions{Op: automation.OpUp})
+		_, err := e.driver().Run(t.Context(), plan, automation.RunOptions{Op: automation.OpUp})
 		first <- err
 	}()
 	// The preview before the up runs the program first; the up's program run
@@ -294,7 +294,7 @@ func TestASecondUpOnALockedStackIsReportedAsLocked(t *testing.T) {
 	e.programs.delay["e2e-sandbox-01"] = 0
 	e.programs.mu.Unlock()
 	start := time.Now()
-	rep, err := e.driver().Run(context.Background(), plan, automation.RunOptions{Op: automation.OpUp})
+	rep, err := e.driver().Run(t.Context(), plan, automation.RunOptions{Op: automation.OpUp})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, automation.ErrLocked), "got %v", err)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "stack e2e-sandbox-01: stack is locked by another update")
@@ -310,7 +310,7 @@ func TestACancelledUpLeavesEveryStackExportable(t *testing.T) {
 	for _, c := range e.fleet.ClusterNames() {
 		e.programs.delay[c] = 2 * time.Second
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan struct{})
 	var rep *automation.Report
@@ -341,23 +341,23 @@ func TestACancelledUpLeavesEveryStackExportable(t *testing.T) {
 		assert.Equal(t, automation.StatusNotRun, c.Status, "no later wave starts")
 	}
 
-	stacks, err := e.backend.Stacks(context.Background())
+	stacks, err := e.backend.Stacks(t.Context())
 	require.NoError(t, err)
 	require.NotEmpty(t, stacks)
 	for name, s := range stacks {
 		assert.False(t, s.UpdateInProgress, "%s: no update left in progress", name)
 		c, ok := e.fleet.Cluster(name)
 		require.True(t, ok)
-		stack, err := e.backend.Open(context.Background(), c)
+		stack, err := e.backend.Open(t.Context(), c)
 		require.NoError(t, err)
-		_, err = stack.Resources(context.Background())
+		_, err = stack.Resources(t.Context())
 		assert.NoError(t, err, "%s: the exported state parses", name)
 	}
 	// And the next up completes from wherever the cancelled one stopped.
 	e.programs.mu.Lock()
 	e.programs.delay = map[string]time.Duration{}
 	e.programs.mu.Unlock()
-	_, err = e.driver().Run(context.Background(), e.plan(t), automation.RunOptions{Op: automation.OpUp})
+	_, err = e.driver().Run(t.Context(), e.plan(t), automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err, e.log.String())
 }
 
@@ -380,12 +380,12 @@ func TestTwoFirstRunsOnANewStack(t *testing.T) {
 				errs <- err
 				return
 			}
-			s, err := b.Open(context.Background(), c)
+			s, err := b.Open(t.Context(), c)
 			if err != nil {
 				errs <- err
 				return
 			}
-			_, err = s.Up(context.Background(), automation.UpOptions{})
+			_, err = s.Up(t.Context(), automation.UpOptions{})
 			errs <- err
 		}()
 	}

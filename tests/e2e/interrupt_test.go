@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -111,7 +110,7 @@ func openStacks(t *testing.T, h helperDirs, seconds float64) (*automation.Pulumi
 	require.NoError(t, err)
 	var stacks []automation.Stack
 	for _, c := range fleet.Clusters() {
-		s, err := backend.Open(context.Background(), c)
+		s, err := backend.Open(t.Context(), c)
 		require.NoError(t, err)
 		stacks = append(stacks, s)
 	}
@@ -138,10 +137,10 @@ func TestATerminalInterruptLeavesNoPendingOperation(t *testing.T) {
 
 			_, _, stacks := openStacks(t, h, 0)
 			for _, s := range stacks {
-				pending, err := s.PendingOperations(context.Background())
+				pending, err := s.PendingOperations(t.Context())
 				require.NoError(t, err, "%s: the state exports", s.Name())
 				assert.Empty(t, pending, "%s: the create in flight finished and was recorded:\n%s", s.Name(), out)
-				res, err := s.Resources(context.Background())
+				res, err := s.Resources(t.Context())
 				require.NoError(t, err)
 				assert.True(t, hasType(res, "e2eslow:index:Slow"), "%s: the slow resource is in the state", s.Name())
 			}
@@ -162,7 +161,7 @@ func TestAKilledRunIsRecordedAndRecovered(t *testing.T) {
 	require.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT), "a second Ctrl-C")
 	assert.Equal(t, 130, waitExit(t, cmd, out), out.String())
 
-	recs, err := audit.NewFileStore(h.Audit()).List(context.Background(), audit.Filter{})
+	recs, err := audit.NewFileStore(h.Audit()).List(t.Context(), audit.Filter{})
 	require.NoError(t, err)
 	require.Len(t, recs, 2, "both clusters under way are recorded:\n%s", out)
 	for _, r := range recs {
@@ -179,7 +178,7 @@ func TestAKilledRunIsRecordedAndRecovered(t *testing.T) {
 	}
 
 	backend, fleet, stacks := openStacks(t, h, 0)
-	ctx := context.Background()
+	ctx := t.Context()
 	var creates []automation.PendingOperation
 	for _, s := range stacks {
 		pending, err := s.PendingOperations(ctx)
@@ -274,7 +273,7 @@ func TestADriftCheckLeavesTheStateAsItWas(t *testing.T) {
 	buildSlowProvider(t, h.Bin())
 	src := fleetfile.Write(t, fleetfile.Role{Name: "sandbox", Clusters: 1, ClusterPrefix: "e2e-"})
 	require.NoError(t, os.CopyFS(h.Envs(), os.DirFS(src)))
-	ctx := context.Background()
+	ctx := t.Context()
 	_, _, stacks := openStacks(t, h, 0)
 	_, err := stacks[0].Up(ctx, automation.UpOptions{})
 	require.NoError(t, err)

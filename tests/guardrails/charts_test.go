@@ -2,7 +2,6 @@ package guardrails
 
 import (
 	"archive/zip"
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -118,7 +117,7 @@ func TestEveryReleaseOfAnUpstreamChartMatchesTheChartAtItsTag(t *testing.T) {
 		}
 		pinned, _ := catalog.Default().Chart(rel.Chart.Chart)
 		require.Equal(t, pinned.Version, rel.Chart.Version, "%s: the examples install the catalog's pin", rel)
-		problems, err := chartcheck.Check(context.Background(), f, []chartcheck.Release{rel})
+		problems, err := chartcheck.Check(t.Context(), f, []chartcheck.Release{rel})
 		require.NoError(t, err)
 		assert.Empty(t, problems)
 		checked[rel.Chart.Chart]++
@@ -142,7 +141,7 @@ func TestTheUpstreamChartCheckCatchesWhatAMockAccepts(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, karpenter.Name, "an example cluster runs karpenter on the management group")
-	c, err := f.Fetch(context.Background(), karpenter.Chart)
+	c, err := f.Fetch(t.Context(), karpenter.Chart)
 	require.NoError(t, err)
 	require.Empty(t, chartcheck.CheckRelease(c, karpenter))
 
