@@ -3,9 +3,8 @@ package upgrade
 import (
 	"context"
 	"errors"
-	"maps"
+	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -664,24 +663,27 @@ func TestSpotRoleOwnerLeftOut(t *testing.T) {
 	}
 }
 
-// TestCodesListsEveryCheck keeps Codes (what --fail-on accepts) in step with
-// the checks in the source.
-func TestCodesListsEveryCheck(t *testing.T) {
+// TestTheREADMEListsEveryCheck: the README's table of checks is Checks,
+// row for row.
+func TestTheREADMEListsEveryCheck(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("*.go")
+	readme, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
-	found := map[string]bool{}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		src, err := os.ReadFile(f)
-		require.NoError(t, err)
-		for _, m := range regexp.MustCompile(`finding\("([A-Z]{3}[0-9]{3})"`).FindAllStringSubmatch(string(src), -1) {
-			found[m[1]] = true
-		}
+	rows := regexp.MustCompile(`(?m)^\| ([A-Z]{3}1[0-9]{2}) \| .+ \|$`).FindAllString(string(readme), -1)
+	var want []string
+	for _, c := range Checks {
+		want = append(want, fmt.Sprintf("| %s | %s | %s |", c.Code, c.Severity, c.Finds))
 	}
-	assert.ElementsMatch(t, Codes, slices.Sorted(maps.Keys(found)))
+	assert.ElementsMatch(t, want, rows)
+}
+
+// TestAFindingNamesACheck: a finding whose code is not in Checks would be
+// one --fail-on cannot name.
+func TestAFindingNamesACheck(t *testing.T) {
+	t.Parallel()
+	assert.PanicsWithValue(t, "upgrade: finding XYZ999 is not in Checks", func() { finding("XYZ999", Error, "s", "m", "f") })
+	assert.Len(t, Codes, len(Checks))
+	assert.Equal(t, "EKS101", Codes[0])
 }
 
 func TestFailingOn(t *testing.T) {
