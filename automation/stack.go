@@ -109,13 +109,25 @@ type RecoverOptions struct {
 }
 
 // Stack is one cluster's stack, as the driver needs it.
+// Every operation that changes state takes the stack's lock; a held lock is
+// ErrLocked, an interrupted context ErrCancelled, and a failure carries the
+// engine's error diagnostics.
 type Stack interface {
+	// Name is the stack's name: the cluster's.
 	Name() string
+	// Preview computes the changes an up would make (Replace forces the
+	// replacement of the given URNs), changing nothing.
 	Preview(ctx context.Context, opts PreviewOptions) (*Result, error)
+	// Up applies the program (Replace as for Preview).
 	Up(ctx context.Context, opts UpOptions) (*Result, error)
+	// Refresh reads every resource back from the cloud into the state; with
+	// ExpectNoChanges it only previews that refresh and returns ErrDrift,
+	// state untouched, when the cloud differs.
 	Refresh(ctx context.Context, opts RefreshOptions) (*Result, error)
+	// Destroy deletes every resource of the stack (protected ones refuse).
 	Destroy(ctx context.Context) (*Result, error)
-	// Outputs are the stack's outputs, secrets as "[secret]".
+	// Outputs are the stack's outputs, secrets as "[secret]"; read them
+	// through contract.Read.
 	Outputs(ctx context.Context) (map[string]any, error)
 	// Resources are what the backend's state holds.
 	Resources(ctx context.Context) ([]StateResource, error)
