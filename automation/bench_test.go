@@ -1,8 +1,11 @@
-package automation
+package automation_test
 
 import (
 	"testing"
 	"time"
+
+	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/automation/automationtest"
 )
 
 // BenchmarkScheduling rolls 120 fake clusters out in 4 waves of 30 with a
@@ -18,7 +21,7 @@ func BenchmarkScheduling(b *testing.B) {
 	fleet := fleetOf(t, role{name: "r0", wave: 0, clusters: perWave}, role{name: "r1", wave: 1, clusters: perWave},
 		role{name: "r2", wave: 2, clusters: perWave}, role{name: "r3", wave: 3, clusters: perWave})
 	zero := time.Duration(0)
-	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{Parallel: limit, Bake: &zero})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{Parallel: limit, Bake: &zero})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -29,16 +32,16 @@ func BenchmarkScheduling(b *testing.B) {
 	var total time.Duration
 	b.ResetTimer()
 	for b.Loop() {
-		f := newFake()
-		f.delay, f.delayOnly = d, "up"
-		driver := &Driver{Backend: f}
+		f := automationtest.New()
+		f.Delay, f.DelayOnly = d, "up"
+		driver := &automation.Driver{Backend: f}
 		start := time.Now()
-		if _, err := driver.Run(b.Context(), plan, RunOptions{Op: OpUp}); err != nil {
+		if _, err := driver.Run(b.Context(), plan, automation.RunOptions{Op: automation.OpUp}); err != nil {
 			b.Fatal(err)
 		}
 		total += time.Since(start)
-		if f.maxRunning != limit {
-			b.Fatalf("max concurrency %d, want %d", f.maxRunning, limit)
+		if f.MaxRunning() != limit {
+			b.Fatalf("max concurrency %d, want %d", f.MaxRunning(), limit)
 		}
 	}
 	b.ReportMetric(float64(total)/float64(b.N)/float64(ideal), "wall/ideal")

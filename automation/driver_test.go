@@ -1,4 +1,4 @@
-package automation
+package automation_test
 
 import (
 	"context"
@@ -12,29 +12,31 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/automation/automationtest"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
-func threeRoles(t *testing.T) *Rollout {
+func threeRoles(t *testing.T) *automation.Rollout {
 	t.Helper()
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 2}, role{name: "nonprod", wave: 1, clusters: 2}, role{name: "prod", wave: 2, clusters: 2})
-	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{})
 	require.NoError(t, err)
 	return plan
 }
 
 type harness struct {
-	f      *fakeBackend
-	gate   *recordingGate
-	sleep  *recordingSleep
-	driver *Driver
+	f      *automationtest.Backend
+	gate   *automationtest.Gate
+	sleep  *automationtest.Sleep
+	driver *automation.Driver
 	log    *strings.Builder
 }
 
 func newHarness() *harness {
-	f := newFake()
-	h := &harness{f: f, gate: &recordingGate{f: f, fail: map[string]error{}}, sleep: &recordingSleep{f: f}, log: &strings.Builder{}}
-	h.driver = &Driver{Backend: f, Gate: h.gate, Sleep: h.sleep.Sleep, Log: h.log, Resources: testResources}
+	f := automationtest.New()
+	h := &harness{f: f, gate: &automationtest.Gate{B: f, Fail: map[string]error{}}, sleep: &automationtest.Sleep{B: f}, log: &strings.Builder{}}
+	h.driver = &automation.Driver{Backend: f, Gate: h.gate, Sleep: h.sleep.Sleep, Log: h.log, Resources: testResources}
 	return h
 }
 
@@ -42,36 +44,36 @@ func TestUpRunsWavesInOrderWithGatesAndBakes(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	plan := threeRoles(t)
-	rep, err := h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
+	rep, err := h.driver.Run(t.Context(), plan, automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err)
-	assert.Equal(t, StatusSucceeded, rep.Outcome)
+	assert.Equal(t, automation.StatusSucceeded, rep.Outcome)
 
-	ups := h.f.ops("up")
+	ups := h.f.Ops("up")
 	require.Len(t, ups, 6)
 	waveOf := map[string]int{"sandbox": 0, "nonprod": 1, "prod": 2}
-	gates := h.f.ops("gate")
-	bakes := h.f.ops("bake")
+	gates := h.f.Ops("gate")
+	bakes := h.f.Ops("bake")
 	require.Len(t, gates, 6)
 	require.Len(t, bakes, 2, "no bake after the last wave")
 	for _, later := range ups {
 		for _, earlier := range ups {
-			we, wl := waveOf[strings.Split(earlier.cluster, "-")[0]], waveOf[strings.Split(later.cluster, "-")[0]]
+			we, wl := waveOf[strings.Split(earlier.Cluster, "-")[0]], waveOf[strings.Split(later.Cluster, "-")[0]]
 			if we < wl {
-				assert.Less(t, earlier.end, later.start, "%s (wave %d) ends before %s (wave %d) starts", earlier.cluster, we, later.cluster, wl)
+				assert.Less(t, earlier.End, later.Start, "%s (wave %d) ends before %s (wave %d) starts", earlier.Cluster, we, later.Cluster, wl)
 			}
 		}
-		w := waveOf[strings.Split(later.cluster, "-")[0]]
+		w := waveOf[strings.Split(later.Cluster, "-")[0]]
 		if w > 0 {
-			assert.Less(t, bakes[w-1].end, later.start, "the bake of wave %d ends before %s starts", w-1, later.cluster)
+			assert.Less(t, bakes[w-1].End, later.Start, "the bake of wave %d ends before %s starts", w-1, later.Cluster)
 			for _, g := range gates {
-				if waveOf[strings.Split(g.cluster, "-")[0]] == w-1 {
-					assert.Less(t, g.end, later.start, "the gate of %s ends before %s starts", g.cluster, later.cluster)
+				if waveOf[strings.Split(g.Cluster, "-")[0]] == w-1 {
+					assert.Less(t, g.End, later.Start, "the gate of %s ends before %s starts", g.Cluster, later.Cluster)
 				}
 			}
 		}
 	}
 	// Every up is preceded by its own preview (the protected-kind check).
-	previews := h.f.ops("preview")
+	previews := h.f.Ops("preview")
 	assert.Len(t, previews, 6)
 	for _, w := range rep.Waves {
 		assert.Equal(t, "passed", w.Gate, w.Label)
@@ -81,29 +83,29 @@ func TestUpRunsWavesInOrderWithGatesAndBakes(t *testing.T) {
 func TestMaximumConcurrencyIsTheLimit(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
-	h.f.delay = 15 * time.Millisecond
+	h.f.Delay = 15 * time.Millisecond
 	fleet := fleetOf(t, role{name: "big", wave: 0, clusters: 10, extra: `"rollout": {"parallel": 3}`})
-	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{})
 	require.NoError(t, err)
 	require.Equal(t, 3, plan.Waves[0].Parallel)
-	_, err = h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
+	_, err = h.driver.Run(t.Context(), plan, automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err)
-	assert.Equal(t, 3, h.f.maxRunning, "never more than the limit, and the limit is reached")
+	assert.Equal(t, 3, h.f.MaxRunning(), "never more than the limit, and the limit is reached")
 
 	h2 := newHarness()
-	h2.f.delay = 15 * time.Millisecond
-	plan, err = NewRollout(fleet, Selection{}, RolloutOptions{Parallel: 5})
+	h2.f.Delay = 15 * time.Millisecond
+	plan, err = automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{Parallel: 5})
 	require.NoError(t, err)
-	_, err = h2.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
+	_, err = h2.driver.Run(t.Context(), plan, automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err)
-	assert.Equal(t, 5, h2.f.maxRunning, "--parallel overrides the environment")
+	assert.Equal(t, 5, h2.f.MaxRunning(), "--parallel overrides the environment")
 }
 
 func TestBakeRule(t *testing.T) {
 	t.Parallel()
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1}, role{name: "preview", wave: 1, clusters: 1},
 		role{name: "nonprod", wave: 2, clusters: 4}, role{name: "prod", wave: 3, clusters: 4, extra: `"rollout": {"canary": 1}`})
-	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{})
 	require.NoError(t, err)
 	var bakes []time.Duration
 	var labels []string
@@ -116,12 +118,12 @@ func TestBakeRule(t *testing.T) {
 	assert.Equal(t, []time.Duration{30 * time.Minute, 15 * time.Minute, 5 * time.Minute, 5 * time.Minute, 0}, bakes)
 
 	declared := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1, extra: `"rollout": {"bake": "2h"}`}, role{name: "prod", wave: 1, clusters: 1})
-	plan, err = NewRollout(declared, Selection{}, RolloutOptions{})
+	plan, err = automation.NewRollout(declared, automation.Selection{}, automation.RolloutOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 2*time.Hour, plan.Waves[0].Bake, "a role's declared bake wins over the rule")
 
 	zero := time.Duration(0)
-	plan, err = NewRollout(declared, Selection{}, RolloutOptions{Bake: &zero})
+	plan, err = automation.NewRollout(declared, automation.Selection{}, automation.RolloutOptions{Bake: &zero})
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(0), plan.Waves[0].Bake, "--bake overrides everything")
 }
@@ -130,11 +132,11 @@ func TestBakeIsHonoured(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1, extra: `"rollout": {"bake": "45m"}`}, role{name: "prod", wave: 1, clusters: 1})
-	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{})
 	require.NoError(t, err)
-	rep, err := h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
+	rep, err := h.driver.Run(t.Context(), plan, automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err)
-	assert.Equal(t, []time.Duration{45 * time.Minute}, h.sleep.bakes)
+	assert.Equal(t, []time.Duration{45 * time.Minute}, h.sleep.Bakes())
 	assert.True(t, rep.Waves[0].Baked)
 	assert.Contains(t, h.log.String(), "[wave 0] baking for 45m0s")
 }
@@ -142,32 +144,32 @@ func TestBakeIsHonoured(t *testing.T) {
 func TestGateFailureStopsTheRollout(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
-	h.gate.fail["nonprod-02"] = errors.New("addon coredns DEGRADED")
-	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
+	h.gate.Fail["nonprod-02"] = errors.New("addon coredns DEGRADED")
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
 	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrGate)
+	assert.ErrorIs(t, err, automation.ErrGate)
 	assert.Contains(t, err.Error(), "addon coredns DEGRADED")
-	assert.Equal(t, StatusFailed, rep.Outcome)
-	assert.Equal(t, StatusFailed, rep.Waves[1].Gate)
-	assert.Equal(t, []string{"sandbox-01", "sandbox-02", "nonprod-01", "nonprod-02"}, sorted(h.f.clustersOf("up")), "prod never starts")
+	assert.Equal(t, automation.StatusFailed, rep.Outcome)
+	assert.Equal(t, automation.StatusFailed, rep.Waves[1].Gate)
+	assert.Equal(t, []string{"sandbox-01", "sandbox-02", "nonprod-01", "nonprod-02"}, sorted(h.f.ClustersOf("up")), "prod never starts")
 	for _, c := range rep.Waves[2].Clusters {
-		assert.Equal(t, StatusNotRun, c.Status)
+		assert.Equal(t, automation.StatusNotRun, c.Status)
 	}
-	assert.Len(t, h.sleep.bakes, 1, "no bake after a failed gate")
+	assert.Len(t, h.sleep.Bakes(), 1, "no bake after a failed gate")
 }
 
 func TestClusterFailureFinishesItsWaveAndStopsTheRollout(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
-	h.f.delay = 10 * time.Millisecond
-	h.f.fail["nonprod-01/up"] = errors.New("creating node group: AccessDenied")
-	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
+	h.f.Delay = 10 * time.Millisecond
+	h.f.Fail["nonprod-01/up"] = errors.New("creating node group: AccessDenied")
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nonprod-01 (wave 1): creating node group: AccessDenied")
-	assert.Equal(t, StatusFailed, rep.Waves[1].Clusters[0].Status)
-	assert.Equal(t, StatusSucceeded, rep.Waves[1].Clusters[1].Status, "the other cluster of the wave finishes")
+	assert.Equal(t, automation.StatusFailed, rep.Waves[1].Clusters[0].Status)
+	assert.Equal(t, automation.StatusSucceeded, rep.Waves[1].Clusters[1].Status, "the other cluster of the wave finishes")
 	assert.Empty(t, rep.Waves[1].Gate, "no gate after a failed wave")
-	assert.NotContains(t, h.f.clustersOf("up"), "prod-01")
+	assert.NotContains(t, h.f.ClustersOf("up"), "prod-01")
 	failed := rep.Failed()
 	require.Len(t, failed, 1)
 	assert.Equal(t, "nonprod-01", failed[0].Cluster)
@@ -179,9 +181,9 @@ func TestResumeFromAWave(t *testing.T) {
 	h := newHarness()
 	plan, err := threeRoles(t).From(1)
 	require.NoError(t, err)
-	_, err = h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
+	_, err = h.driver.Run(t.Context(), plan, automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"nonprod-01", "nonprod-02", "prod-01", "prod-02"}, sorted(h.f.clustersOf("up")))
+	assert.Equal(t, []string{"nonprod-01", "nonprod-02", "prod-01", "prod-02"}, sorted(h.f.ClustersOf("up")))
 	_, err = threeRoles(t).From(7)
 	assert.EqualError(t, err, "no wave 7 or later in this plan; its waves are 0, 1, 2")
 }
@@ -190,70 +192,70 @@ func TestDestroyRunsInReverseWaveOrder(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	for _, c := range []string{"sandbox-01", "sandbox-02", "nonprod-01", "nonprod-02", "prod-01", "prod-02"} {
-		h.f.state[c] = []StateResource{{URN: "urn:" + c}}
+		h.f.State[c] = []automation.StateResource{{URN: "urn:" + c}}
 	}
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 2, extra: `"rollout": {"parallel": 1}`},
 		role{name: "nonprod", wave: 1, clusters: 2, extra: `"rollout": {"parallel": 1}`}, role{name: "prod", wave: 2, clusters: 2, extra: `"rollout": {"parallel": 1}`})
-	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{})
 	require.NoError(t, err)
-	rep, err := h.driver.Run(t.Context(), plan, RunOptions{Op: OpDestroy})
+	rep, err := h.driver.Run(t.Context(), plan, automation.RunOptions{Op: automation.OpDestroy})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"prod-02", "prod-01", "nonprod-02", "nonprod-01", "sandbox-02", "sandbox-01"}, h.f.clustersOf("destroy"))
+	assert.Equal(t, []string{"prod-02", "prod-01", "nonprod-02", "nonprod-01", "sandbox-02", "sandbox-01"}, h.f.ClustersOf("destroy"))
 	assert.Equal(t, "sandbox-01", rep.Waves[0].Clusters[0].Cluster, "the report keeps plan order")
-	assert.Empty(t, h.f.ops("gate"))
-	assert.Empty(t, h.sleep.bakes)
+	assert.Empty(t, h.f.Ops("gate"))
+	assert.Empty(t, h.sleep.Bakes())
 }
 
 func TestCanaryWaveRunsFirst(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	fleet := fleetOf(t, role{name: "prod", wave: 0, clusters: 3, extra: `"rollout": {"canary": 1}`})
-	plan, err := NewRollout(fleet, Selection{}, RolloutOptions{})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{})
 	require.NoError(t, err)
 	require.Len(t, plan.Waves, 2)
 	assert.Equal(t, "wave 0 (canary)", plan.Waves[0].Label())
 	assert.Equal(t, []string{"prod-01"}, names(plan.Waves[0]))
 	assert.Equal(t, []string{"prod-02", "prod-03"}, names(plan.Waves[1]))
-	_, err = h.driver.Run(t.Context(), plan, RunOptions{Op: OpUp})
+	_, err = h.driver.Run(t.Context(), plan, automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err)
-	ups := h.f.ops("up")
+	ups := h.f.Ops("up")
 	canary := ups[0]
-	require.Equal(t, "prod-01", canary.cluster)
+	require.Equal(t, "prod-01", canary.Cluster)
 	for _, u := range ups[1:] {
-		assert.Less(t, canary.end, u.start, "the canary finishes before %s starts", u.cluster)
+		assert.Less(t, canary.End, u.Start, "the canary finishes before %s starts", u.Cluster)
 	}
 }
 
 func TestRefreshSkipsNewClusters(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
-	h.f.state["sandbox-01"] = []StateResource{{URN: "urn:a"}}
-	h.f.state["nonprod-02"] = nil // a stack that holds nothing yet
-	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpRefresh})
+	h.f.State["sandbox-01"] = []automation.StateResource{{URN: "urn:a"}}
+	h.f.State["nonprod-02"] = nil // a stack that holds nothing yet
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpRefresh})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"sandbox-01"}, h.f.clustersOf("refresh"))
-	assert.Equal(t, StatusSkipped, rep.Waves[1].Clusters[1].Status)
+	assert.Equal(t, []string{"sandbox-01"}, h.f.ClustersOf("refresh"))
+	assert.Equal(t, automation.StatusSkipped, rep.Waves[1].Clusters[1].Status)
 	assert.Equal(t, "new cluster: the backend holds nothing to refresh", rep.Waves[1].Clusters[1].Reason)
-	assert.Empty(t, h.f.ops("gate"), "refresh has no gate")
+	assert.Empty(t, h.f.Ops("gate"), "refresh has no gate")
 }
 
 func TestUpRefusesProtectedReplacementsUnlessAllowed(t *testing.T) {
 	t.Parallel()
 	urn := "urn:pulumi:sandbox-01::eksplatform::eksplatform:storage:EFS$aws:efs/fileSystem:FileSystem::sandbox-01-efs"
 	h := newHarness()
-	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
-	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
-	require.ErrorIs(t, err, ErrProtected)
+	h.f.Changes["sandbox-01"] = []automation.Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: automation.KindReplace}}
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
+	require.ErrorIs(t, err, automation.ErrProtected)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "replace "+urn+" (EFS file system)")
-	assert.NotContains(t, h.f.clustersOf("up"), "sandbox-01", "nothing is applied")
+	assert.NotContains(t, h.f.ClustersOf("up"), "sandbox-01", "nothing is applied")
 	require.NotNil(t, rep.Waves[0].Clusters[0].Result)
 	assert.Equal(t, "EFS file system", rep.Waves[0].Clusters[0].Result.Changes[0].Protected, "the refused preview says what it would have replaced")
 
 	h = newHarness()
-	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
-	_, err = h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp, AllowReplace: []string{urn}})
+	h.f.Changes["sandbox-01"] = []automation.Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: automation.KindReplace}}
+	_, err = h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp, AllowReplace: []string{urn}})
 	require.NoError(t, err)
-	assert.Contains(t, h.f.clustersOf("up"), "sandbox-01")
+	assert.Contains(t, h.f.ClustersOf("up"), "sandbox-01")
 }
 
 // TestTheDriverKnowsNoResourceTypes: without the program's Resources nothing
@@ -262,39 +264,39 @@ func TestTheDriverKnowsNoResourceTypes(t *testing.T) {
 	t.Parallel()
 	urn := "urn:pulumi:sandbox-01::eksplatform::eksplatform:storage:EFS$aws:efs/fileSystem:FileSystem::sandbox-01-efs"
 	h := newHarness()
-	h.driver.Resources = Resources{}
-	h.f.changes["sandbox-01"] = []Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: KindReplace}}
-	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
+	h.driver.Resources = automation.Resources{}
+	h.f.Changes["sandbox-01"] = []automation.Change{{URN: urn, Type: "aws:efs/fileSystem:FileSystem", Kind: automation.KindReplace}}
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
 	require.NoError(t, err)
-	assert.Contains(t, h.f.clustersOf("up"), "sandbox-01")
+	assert.Contains(t, h.f.ClustersOf("up"), "sandbox-01")
 	assert.Empty(t, rep.Waves[0].Clusters[0].Result.Changes[0].Protected)
 
 	h = newHarness()
-	h.driver.Resources = Resources{Protected: testResources.Protected}
-	rep, err = h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp, RefreshManagementNodes: true})
+	h.driver.Resources = automation.Resources{Protected: testResources.Protected}
+	rep, err = h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp, RefreshManagementNodes: true})
 	require.Error(t, err)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "refreshing the management nodes needs Driver.Resources.ManagementNodeGroup")
-	assert.Empty(t, h.f.clustersOf("up"), "nothing is applied")
+	assert.Empty(t, h.f.ClustersOf("up"), "nothing is applied")
 }
 
 func TestManagementNodeRefreshOnlyOnExistingClusters(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	ng := "urn:pulumi:sandbox-01::eksplatform::eksplatform:foundation:Foundation$eksplatform:foundation:ManagementNodeGroup$aws:eks/nodeGroup:NodeGroup::sandbox-01-mng"
-	h.f.state["sandbox-01"] = []StateResource{{URN: ng, Type: "aws:eks/nodeGroup:NodeGroup",
+	h.f.State["sandbox-01"] = []automation.StateResource{{URN: ng, Type: "aws:eks/nodeGroup:NodeGroup",
 		Parent: "urn:pulumi:sandbox-01::eksplatform::eksplatform:foundation:Foundation$eksplatform:foundation:ManagementNodeGroup::sandbox-01-mng"}}
-	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp, RefreshManagementNodes: true})
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp, RefreshManagementNodes: true})
 	require.NoError(t, err, "a protected node group replacement it asked for itself is allowed")
-	for _, c := range h.f.ops("up") {
-		if c.cluster == "sandbox-01" {
-			assert.Equal(t, []string{ng}, c.replace)
+	for _, c := range h.f.Ops("up") {
+		if c.Cluster == "sandbox-01" {
+			assert.Equal(t, []string{ng}, c.Replace)
 		} else {
-			assert.Empty(t, c.replace, c.cluster)
+			assert.Empty(t, c.Replace, c.Cluster)
 		}
 	}
 	assert.Equal(t, []string{"management node refresh: replacing " + ng}, rep.Waves[0].Clusters[0].Notes)
 	assert.Equal(t, []string{"management node refresh skipped: the cluster does not exist yet"}, rep.Waves[0].Clusters[1].Notes)
-	assert.Equal(t, StatusSucceeded, rep.Waves[0].Clusters[1].Status, "never an error")
+	assert.Equal(t, automation.StatusSucceeded, rep.Waves[0].Clusters[1].Status, "never an error")
 }
 
 func TestCancelDuringBake(t *testing.T) {
@@ -302,21 +304,21 @@ func TestCancelDuringBake(t *testing.T) {
 	h := newHarness()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	h.sleep.cancel = cancel
-	rep, err := h.driver.Run(ctx, threeRoles(t), RunOptions{Op: OpUp})
-	require.ErrorIs(t, err, ErrCancelled)
-	assert.Equal(t, StatusCancelled, rep.Outcome)
+	h.sleep.Cancel = cancel
+	rep, err := h.driver.Run(ctx, threeRoles(t), automation.RunOptions{Op: automation.OpUp})
+	require.ErrorIs(t, err, automation.ErrCancelled)
+	assert.Equal(t, automation.StatusCancelled, rep.Outcome)
 	assert.False(t, rep.Waves[0].Baked)
-	assert.Equal(t, []string{"sandbox-01", "sandbox-02"}, sorted(h.f.clustersOf("up")))
+	assert.Equal(t, []string{"sandbox-01", "sandbox-02"}, sorted(h.f.ClustersOf("up")))
 }
 
 // blockedThenCancelled makes the fake's operations block and returns a
 // context cancelled once the first wave's two previews are under way.
 func blockedThenCancelled(h *harness) context.Context {
-	h.f.block = true
+	h.f.Block = true
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for len(h.f.ops("preview")) < 2 {
+		for len(h.f.Ops("preview")) < 2 {
 			time.Sleep(time.Millisecond)
 		}
 		cancel()
@@ -327,53 +329,53 @@ func blockedThenCancelled(h *harness) context.Context {
 func TestCancelDuringAnOperation(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
-	rep, err := h.driver.Run(blockedThenCancelled(h), threeRoles(t), RunOptions{Op: OpUp})
-	require.ErrorIs(t, err, ErrCancelled)
-	assert.Equal(t, StatusCancelled, rep.Outcome)
+	rep, err := h.driver.Run(blockedThenCancelled(h), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
+	require.ErrorIs(t, err, automation.ErrCancelled)
+	assert.Equal(t, automation.StatusCancelled, rep.Outcome)
 	for _, c := range rep.Waves[0].Clusters {
-		assert.Equal(t, StatusCancelled, c.Status)
+		assert.Equal(t, automation.StatusCancelled, c.Status)
 	}
-	assert.Equal(t, StatusNotRun, rep.Waves[1].Clusters[0].Status)
+	assert.Equal(t, automation.StatusNotRun, rep.Waves[1].Clusters[0].Status)
 }
 
 func TestLockedStackIsReportedNotRetried(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
-	h.f.fail["sandbox-01/preview"] = fmt.Errorf("stack sandbox-01: %w", ErrLocked)
-	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
+	h.f.Fail["sandbox-01/preview"] = fmt.Errorf("stack sandbox-01: %w", automation.ErrLocked)
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
 	require.Error(t, err)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "locked by another update")
-	assert.Len(t, h.f.ops("preview"), 2, "one attempt per cluster: no retry storm")
+	assert.Len(t, h.f.Ops("preview"), 2, "one attempt per cluster: no retry storm")
 }
 
 func TestPreviewRunsEveryClusterAndKeepsGoing(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
-	h.f.rendezvous = 6
-	h.f.fail["sandbox-01/preview"] = errors.New("no credentials")
-	rep, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpPreview, Parallel: 6})
+	h.f.Rendezvous = 6
+	h.f.Fail["sandbox-01/preview"] = errors.New("no credentials")
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpPreview, Parallel: 6})
 	require.Error(t, err)
-	assert.Len(t, h.f.ops("preview"), 6, "a failed preview does not stop the others")
-	assert.Equal(t, 6, h.f.maxRunning, "previews ignore waves")
-	assert.Empty(t, h.f.ops("up"))
-	assert.Empty(t, h.f.ops("gate"))
-	assert.Equal(t, StatusFailed, rep.Waves[0].Clusters[0].Status)
-	assert.Equal(t, StatusSucceeded, rep.Waves[2].Clusters[1].Status)
+	assert.Len(t, h.f.Ops("preview"), 6, "a failed preview does not stop the others")
+	assert.Equal(t, 6, h.f.MaxRunning(), "previews ignore waves")
+	assert.Empty(t, h.f.Ops("up"))
+	assert.Empty(t, h.f.Ops("gate"))
+	assert.Equal(t, automation.StatusFailed, rep.Waves[0].Clusters[0].Status)
+	assert.Equal(t, automation.StatusSucceeded, rep.Waves[2].Clusters[1].Status)
 }
 
 func TestSelectionErrors(t *testing.T) {
 	t.Parallel()
 	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1})
-	_, err := NewRollout(fleet, Selection{Roles: []string{"qa"}}, RolloutOptions{})
+	_, err := automation.NewRollout(fleet, automation.Selection{Roles: []string{"qa"}}, automation.RolloutOptions{})
 	assert.EqualError(t, err, `unknown role "qa"; roles: sandbox`)
-	_, err = NewRollout(fleet, Selection{Clusters: []string{"x"}}, RolloutOptions{})
+	_, err = automation.NewRollout(fleet, automation.Selection{Clusters: []string{"x"}}, automation.RolloutOptions{})
 	assert.EqualError(t, err, `unknown cluster "x"; clusters: sandbox-01`)
-	plan, err := NewRollout(fleet, Selection{Clusters: []string{"sandbox-01"}}, RolloutOptions{})
+	plan, err := automation.NewRollout(fleet, automation.Selection{Clusters: []string{"sandbox-01"}}, automation.RolloutOptions{})
 	require.NoError(t, err)
 	assert.Len(t, plan.Clusters(), 1)
 }
 
-func names(w Wave) []string {
+func names(w automation.Wave) []string {
 	var out []string
 	for _, c := range w.Clusters {
 		out = append(out, c.Name)
@@ -405,16 +407,16 @@ func order(name string) string {
 // doneRecorder collects OnClusterDone calls.
 type doneRecorder struct {
 	mu    sync.Mutex
-	calls map[string]ClusterResult
+	calls map[string]automation.ClusterResult
 	waves map[string]int
 	count int
 }
 
-func (r *doneRecorder) hook(w Wave, c *environments.Cluster, res ClusterResult) {
+func (r *doneRecorder) hook(w automation.Wave, c *environments.Cluster, res automation.ClusterResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.calls == nil {
-		r.calls, r.waves = map[string]ClusterResult{}, map[string]int{}
+		r.calls, r.waves = map[string]automation.ClusterResult{}, map[string]int{}
 	}
 	r.calls[c.Name] = res
 	r.waves[c.Name] = w.Number
@@ -428,8 +430,8 @@ func TestEveryClusterIsReportedDoneOnce(t *testing.T) {
 	h := newHarness()
 	rec := &doneRecorder{}
 	h.driver.OnClusterDone = rec.hook
-	h.f.fail["nonprod-01/up"] = errors.New("creating node group: AccessDenied")
-	_, err := h.driver.Run(t.Context(), threeRoles(t), RunOptions{Op: OpUp})
+	h.f.Fail["nonprod-01/up"] = errors.New("creating node group: AccessDenied")
+	_, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
 	require.Error(t, err)
 	assert.Equal(t, 6, rec.count, "once per cluster")
 	status := map[string]string{}
@@ -437,9 +439,9 @@ func TestEveryClusterIsReportedDoneOnce(t *testing.T) {
 		status[name] = res.Status
 	}
 	assert.Equal(t, map[string]string{
-		"sandbox-01": StatusSucceeded, "sandbox-02": StatusSucceeded,
-		"nonprod-01": StatusFailed, "nonprod-02": StatusSucceeded,
-		"prod-01": StatusNotRun, "prod-02": StatusNotRun,
+		"sandbox-01": automation.StatusSucceeded, "sandbox-02": automation.StatusSucceeded,
+		"nonprod-01": automation.StatusFailed, "nonprod-02": automation.StatusSucceeded,
+		"prod-01": automation.StatusNotRun, "prod-02": automation.StatusNotRun,
 	}, status)
 	assert.Equal(t, "creating node group: AccessDenied", rec.calls["nonprod-01"].Reason)
 	assert.Equal(t, 1, rec.waves["nonprod-01"])
@@ -451,11 +453,11 @@ func TestEveryClusterIsReportedDoneOnce(t *testing.T) {
 	rec = &doneRecorder{}
 	h = newHarness()
 	h.driver.OnClusterDone = rec.hook
-	_, err = h.driver.Run(blockedThenCancelled(h), threeRoles(t), RunOptions{Op: OpUp})
-	require.ErrorIs(t, err, ErrCancelled)
+	_, err = h.driver.Run(blockedThenCancelled(h), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
+	require.ErrorIs(t, err, automation.ErrCancelled)
 	assert.Equal(t, 6, rec.count)
-	assert.Equal(t, StatusCancelled, rec.calls["sandbox-01"].Status)
-	assert.Equal(t, StatusNotRun, rec.calls["prod-02"].Status)
+	assert.Equal(t, automation.StatusCancelled, rec.calls["sandbox-01"].Status)
+	assert.Equal(t, automation.StatusNotRun, rec.calls["prod-02"].Status)
 }
 
 // TestPendingOperationsStopEveryOperationOfTheirStack: a stack an
@@ -464,23 +466,23 @@ func TestEveryClusterIsReportedDoneOnce(t *testing.T) {
 // clusters of the wave still run.
 func TestPendingOperationsStopEveryOperationOfTheirStack(t *testing.T) {
 	t.Parallel()
-	for _, op := range []Operation{OpPreview, OpUp, OpRefresh} {
+	for _, op := range []automation.Operation{automation.OpPreview, automation.OpUp, automation.OpRefresh} {
 		h := newHarness()
 		plan := threeRoles(t)
 		name := plan.Waves[0].Clusters[0].Name
 		for _, c := range plan.Clusters() {
-			h.f.state[c.Name] = []StateResource{{URN: "urn:" + c.Name, Type: "pulumi:pulumi:Stack"}}
+			h.f.State[c.Name] = []automation.StateResource{{URN: "urn:" + c.Name, Type: "pulumi:pulumi:Stack"}}
 		}
-		h.f.pending[name] = []PendingOperation{{Type: "creating", URN: "urn:pulumi:" + name + "::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt", ResourceType: "aws:eks/nodeGroup:NodeGroup"}}
-		rep, err := h.driver.Run(t.Context(), plan, RunOptions{Op: op})
-		require.ErrorIs(t, err, ErrPending, op)
+		h.f.Pending[name] = []automation.PendingOperation{{Type: "creating", URN: "urn:pulumi:" + name + "::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt", ResourceType: "aws:eks/nodeGroup:NodeGroup"}}
+		rep, err := h.driver.Run(t.Context(), plan, automation.RunOptions{Op: op})
+		require.ErrorIs(t, err, automation.ErrPending, op)
 		res := rep.Waves[0].Clusters[0]
-		assert.Equal(t, StatusFailed, res.Status, op)
+		assert.Equal(t, automation.StatusFailed, res.Status, op)
 		assert.Contains(t, res.Reason, "1 pending operation(s): creating urn:pulumi:"+name+"::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt", op)
 		assert.Contains(t, res.Reason, "eksplatform recover --cluster "+name, op)
-		for _, c := range h.f.calls {
-			assert.NotEqual(t, name, c.cluster, "%s: %s was not touched (%s)", op, name, c.op)
+		for _, c := range h.f.Calls() {
+			assert.NotEqual(t, name, c.Cluster, "%s: %s was not touched (%s)", op, name, c.Op)
 		}
-		assert.Equal(t, StatusSucceeded, rep.Waves[0].Clusters[1].Status, "%s: the rest of the wave runs", op)
+		assert.Equal(t, automation.StatusSucceeded, rep.Waves[0].Clusters[1].Status, "%s: the rest of the wave runs", op)
 	}
 }

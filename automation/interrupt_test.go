@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/fleetfile"
 	"github.com/eksplatform/eksplatform/tests/syncbuf"
 )
 
@@ -50,7 +51,7 @@ func TestInterruptible(t *testing.T) {
 // results that arrive after it are not reported again.
 func TestAbandonReportsTheClustersUnderWayOnce(t *testing.T) {
 	t.Parallel()
-	c := fleetOf(t, role{name: "sandbox", clusters: 1}).Clusters()[0]
+	c := fleetfile.Load(t, fleetfile.Role{Name: "sandbox", Clusters: 1}).Clusters()[0]
 	var reported []ClusterResult
 	d := &Driver{OnClusterDone: func(_ Wave, _ *environments.Cluster, r ClusterResult) { reported = append(reported, r) }}
 	w := Wave{Number: 0}

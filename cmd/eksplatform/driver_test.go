@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/automation/audit"
+	"github.com/eksplatform/eksplatform/automation/automationtest"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
@@ -137,23 +137,18 @@ func TestAuditOfARunThatNeedsNoCloud(t *testing.T) {
 	assert.Contains(t, out, "refresh succeeded", "the run's own outcome is still shown")
 }
 
-// statusBackend answers status from canned stacks.
-type statusBackend struct {
-	outputs map[string]map[string]any
-	pending map[string][]automation.PendingOperation
-}
-
-func (b statusBackend) Open(_ context.Context, c *environments.Cluster) (automation.Stack, error) {
-	return statusStack{name: c.Name, outs: b.outputs[c.Name], pending: b.pending[c.Name]}, nil
-}
-
-func (b statusBackend) Stacks(context.Context) (map[string]automation.StackSummary, error) {
-	return map[string]automation.StackSummary{
-		"np-i01-aws-us-east-2":  {Name: "np-i01-aws-us-east-2", ResourceCount: 131, LastUpdate: time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)},
-		"pre-i01-aws-us-east-2": {Name: "pre-i01-aws-us-east-2", ResourceCount: 0},
-		"old-sandbox-01":        {Name: "old-sandbox-01", ResourceCount: 40},
-		"empty-leftover":        {Name: "empty-leftover", ResourceCount: 0},
-	}, nil
+// statusBackend is a recording backend holding canned stacks: one deployed
+// cluster of the fleet, one empty stack of the fleet, and two stacks no file
+// declares (one holding resources).
+func statusBackend() *automationtest.Backend {
+	b := automationtest.New()
+	holding := func(n int) []automation.StateResource { return make([]automation.StateResource, n) }
+	b.State["np-i01-aws-us-east-2"] = holding(131)
+	b.LastUpdate["np-i01-aws-us-east-2"] = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+	b.State["pre-i01-aws-us-east-2"] = holding(0)
+	b.State["old-sandbox-01"] = holding(40)
+	b.State["empty-leftover"] = holding(0)
+	return b
 }
 
 // TestStacksNoFileDeclaresAreWarnedAbout: a deployed stack whose role file
@@ -162,37 +157,24 @@ func TestStacksNoFileDeclaresAreWarnedAbout(t *testing.T) {
 	t.Parallel()
 	fleet, err := environments.Load(envDir)
 	require.NoError(t, err)
-	names, err := automation.UndeclaredStacks(t.Context(), fleet, statusBackend{})
+	names, err := automation.UndeclaredStacks(t.Context(), fleet, statusBackend())
 	require.NoError(t, err)
 	assert.Equal(t, []string{"old-sandbox-01"}, names, "a stack that holds nothing is not worth a warning")
 	var out strings.Builder
-	warnUndeclared(t.Context(), &out, fleet, statusBackend{})
+	warnUndeclared(t.Context(), &out, fleet, statusBackend())
 	assert.Equal(t, "warning: stack old-sandbox-01 in the backend holds resources but no environment file in ../../environments declares it "+
 		"(a renamed or deleted role file?); no command touches it until one does\n", out.String())
-}
-
-type statusStack struct {
-	automation.Stack
-	name    string
-	outs    map[string]any
-	pending []automation.PendingOperation
-}
-
-func (s statusStack) Outputs(context.Context) (map[string]any, error) { return s.outs, nil }
-func (s statusStack) PendingOperations(context.Context) ([]automation.PendingOperation, error) {
-	return s.pending, nil
 }
 
 func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	t.Parallel()
 	fleet, err := environments.Load(envDir)
 	require.NoError(t, err)
-	rows, err := automation.FleetStatus(t.Context(), fleet.Clusters(), statusBackend{outputs: map[string]map[string]any{
-		"np-i01-aws-us-east-2": {"kubernetesVersion": "1.33", "karpenterVersion": "1.14.1",
-			"managementNodeGroupReleaseVersion": "1.33.5-20251101", "addonVersions": map[string]any{"coredns": "v1.12.2-eksbuild.4"}},
-	}, pending: map[string][]automation.PendingOperation{
-		"np-i01-aws-us-east-2": {{Type: "creating", URN: "urn:pulumi:np::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt"}},
-	}})
+	b := statusBackend()
+	b.Outputs["np-i01-aws-us-east-2"] = map[string]any{"kubernetesVersion": "1.33", "karpenterVersion": "1.14.1",
+		"managementNodeGroupReleaseVersion": "1.33.5-20251101", "addonVersions": map[string]any{"coredns": "v1.12.2-eksbuild.4"}}
+	b.Pending["np-i01-aws-us-east-2"] = []automation.PendingOperation{{Type: "creating", URN: "urn:pulumi:np::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt"}}
+	rows, err := automation.FleetStatus(t.Context(), fleet.Clusters(), b)
 	require.NoError(t, err)
 	require.Len(t, rows, 5)
 	byName := map[string]automation.ClusterStatus{}
