@@ -54,6 +54,11 @@ type Driver struct {
 	// the run for clusters that did not run. Calls come from concurrent
 	// goroutines. The audit trail hangs off it.
 	OnClusterDone func(w Wave, c *environments.Cluster, res ClusterResult)
+	// Audit, when set, records every cluster's result as OnClusterDone is
+	// called, and at the end of the run says whether every record was
+	// written: a trail that could not be written fails the run — after the
+	// run's own error, which stays first (AuditError).
+	Audit Recorder
 	// Resources names the program's protected resources and its management
 	// node group; without them nothing is protected and
 	// RefreshManagementNodes is refused.
@@ -65,6 +70,20 @@ type Driver struct {
 	inFlight  map[string]inFlight
 	abandoned bool
 }
+
+// Recorder is an audit trail (audit.Trail): Done records one cluster's
+// result, Err says which records could not be written.
+type Recorder interface {
+	Done(w Wave, c *environments.Cluster, res ClusterResult)
+	Err() error
+}
+
+// AuditError is a run's audit trail that could not be written. Run joins it
+// after the run's own error; a run that otherwise succeeded fails with it.
+type AuditError struct{ Err error }
+
+func (e *AuditError) Error() string { return e.Err.Error() }
+func (e *AuditError) Unwrap() error { return e.Err }
 
 // inFlight is a cluster whose operation has started and not ended.
 type inFlight struct {
@@ -210,6 +229,13 @@ func (d *Driver) Run(ctx context.Context, plan *Rollout, opts RunOptions) (*Repo
 	default:
 		rep.Outcome = StatusFailed
 		rep.Error = err.Error()
+	}
+	// The report says how the run went; a trail that could not be written
+	// fails the run after the run's own error.
+	if d.Audit != nil {
+		if aerr := d.Audit.Err(); aerr != nil {
+			err = errors.Join(err, &AuditError{Err: aerr})
+		}
 	}
 	return rep, err
 }
@@ -373,11 +399,9 @@ func (d *Driver) Abandon(reason string) []string {
 	var names []string
 	for name, f := range d.inFlight {
 		names = append(names, name)
-		if d.OnClusterDone != nil {
-			now := d.now()
-			d.OnClusterDone(f.wave, f.cluster, ClusterResult{Cluster: name, Role: f.cluster.Role, Status: StatusCancelled,
-				Reason: reason, Started: f.started, Finished: now, Duration: now.Sub(f.started)})
-		}
+		now := d.now()
+		d.report(f.wave, f.cluster, ClusterResult{Cluster: name, Role: f.cluster.Role, Status: StatusCancelled,
+			Reason: reason, Started: f.started, Finished: now, Duration: now.Sub(f.started)})
 	}
 	slices.Sort(names)
 	return names
@@ -389,8 +413,17 @@ func (d *Driver) done(w Wave, c *environments.Cluster, res ClusterResult) {
 	delete(d.inFlight, c.Name)
 	abandoned := d.abandoned
 	d.flightMu.Unlock()
-	if d.OnClusterDone != nil && !abandoned {
+	if !abandoned {
+		d.report(w, c, res)
+	}
+}
+
+func (d *Driver) report(w Wave, c *environments.Cluster, res ClusterResult) {
+	if d.OnClusterDone != nil {
 		d.OnClusterDone(w, c, res)
+	}
+	if d.Audit != nil {
+		d.Audit.Done(w, c, res)
 	}
 }
 

@@ -486,3 +486,41 @@ func TestPendingOperationsStopEveryOperationOfTheirStack(t *testing.T) {
 		assert.Equal(t, automation.StatusSucceeded, rep.Waves[0].Clusters[1].Status, "%s: the rest of the wave runs", op)
 	}
 }
+
+// failingTrail is an audit trail whose records could not be written.
+type failingTrail struct {
+	mu   sync.Mutex
+	done []string
+}
+
+func (f *failingTrail) Done(_ automation.Wave, c *environments.Cluster, _ automation.ClusterResult) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.done = append(f.done, c.Name)
+}
+
+func (f *failingTrail) Err() error { return errors.New("2 audit record(s) could not be written") }
+
+// TestATrailThatCannotBeWrittenFailsTheRunAfterItsOwnError: the rule is the
+// driver's, so every caller gets it.
+func TestATrailThatCannotBeWrittenFailsTheRunAfterItsOwnError(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	trail := &failingTrail{}
+	h.driver.Audit = trail
+	rep, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpRefresh})
+	var ae *automation.AuditError
+	require.ErrorAs(t, err, &ae, "a run that succeeded fails with its trail")
+	assert.Equal(t, automation.StatusSucceeded, rep.Outcome, "the report still says how the run went")
+	assert.Len(t, trail.done, 6, "every cluster was handed to the trail")
+
+	h = newHarness()
+	h.driver.Audit = &failingTrail{}
+	h.f.Fail["sandbox-01/preview"] = errors.New("no credentials")
+	_, err = h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpPreview})
+	require.ErrorAs(t, err, &ae)
+	errs := err.(interface{ Unwrap() []error }).Unwrap()
+	require.Len(t, errs, 2)
+	assert.Contains(t, errs[0].Error(), "no credentials", "the run's own error first")
+	assert.Equal(t, "2 audit record(s) could not be written", errs[1].Error())
+}

@@ -303,7 +303,7 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 	}
 	trail.Base.Overrides = overrides
 	printPlan(errOut, r.runOpts.Op, plan)
-	driver := &automation.Driver{Backend: backend, Log: errOut, OnClusterDone: trail.Done, Resources: programResources}
+	driver := &automation.Driver{Backend: backend, Log: errOut, Audit: trail, Resources: programResources}
 	if r.gate {
 		gate := eksgate.New()
 		gate.Log = errOut
@@ -333,21 +333,31 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 		}
 		fmt.Fprintf(errOut, "wrote %s (%d characters)\n", r.mdOut, len(md))
 	}
-	// The run's own error comes first; a trail that could not be written is
-	// reported beside it, and fails a run that otherwise succeeded.
-	auditErr := trail.Err()
-	if runErr != nil {
-		fmt.Fprintln(errOut, "error:", runErr)
+	// The run's own error comes first, then a trail that could not be
+	// written (automation.AuditError), which fails a run that otherwise
+	// succeeded.
+	for _, e := range joined(runErr) {
+		fmt.Fprintln(errOut, "error:", e)
 	}
-	if auditErr != nil {
-		fmt.Fprintln(errOut, "error:", auditErr)
-		return exitError{1}
+	var auditErr *automation.AuditError
+	if !errors.As(runErr, &auditErr) {
+		fmt.Fprintf(errOut, "audit: %d record(s) of run %s in %s\n", trail.Written(), trail.Base.RunID, trail.Store)
 	}
-	fmt.Fprintf(errOut, "audit: %d record(s) of run %s in %s\n", trail.Written(), trail.Base.RunID, trail.Store)
 	if runErr != nil {
 		return exitError{1}
 	}
 	return nil
+}
+
+// joined returns the errors an errors.Join holds, each once, in order.
+func joined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // redactURL hides credentials a backend URL might carry.
