@@ -134,13 +134,23 @@ func printPlan(w io.Writer, op automation.Operation, plan *automation.Rollout) {
 func printTable(w io.Writer, rep *automation.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "WAVE\tCLUSTER\tSTATUS\tDURATION\tCREATE\tUPDATE\tREPLACE\tDELETE\tNOTE")
+	causes := map[string]string{}
 	for _, wave := range rep.Waves {
 		for _, c := range wave.Clusters {
 			var counts map[string]int
 			if c.Result != nil {
 				counts = c.Result.Counts
 			}
-			note := c.Reason
+			// The CLUSTER column names the stack; a cause several clusters
+			// share is written once (the final error lists them together).
+			note := strings.TrimPrefix(c.Reason, "stack "+c.Cluster+": ")
+			if note != "" {
+				if first, ok := causes[note]; ok {
+					note = "the same cause as " + first
+				} else {
+					causes[note] = c.Cluster
+				}
+			}
 			if note == "" && len(c.Notes) > 0 {
 				note = c.Notes[0]
 			}
@@ -349,13 +359,18 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 	return nil
 }
 
-// joined returns the errors an errors.Join holds, each once, in order.
+// joined splits the run's error from the audit trail's (Driver.Run joins an
+// automation.AuditError after it); any other error is one.
 func joined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		var ae *automation.AuditError
+		if len(errs) > 0 && errors.As(errs[len(errs)-1], &ae) {
+			return errs
+		}
+	}
 	if err == nil {
 		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
 	}
 	return []error{err}
 }

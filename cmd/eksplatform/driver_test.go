@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -231,4 +232,33 @@ func TestUpAndPreviewRefuseWhatPlanRefuses(t *testing.T) {
 	code, _, errOut = cli("up", "--role", "prod", "--yes", "--allow-check", "EKS999", "--environments", envs, "--backend", "file://"+t.TempDir())
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, `--allow-check takes a check code of `+"`eksplatform plan`")
+}
+
+// TestASharedCauseIsWrittenOnce: when every cluster fails for the same cause
+// (no provider plugins, no credentials), the table says it once and the
+// final error names the clusters together.
+func TestASharedCauseIsWrittenOnce(t *testing.T) {
+	t.Parallel()
+	cause := "provider plugins are missing: Could not automatically download and install resource plugin 'pulumi-resource-aws'"
+	rep := &automation.Report{Operation: automation.OpPreview, Outcome: automation.StatusFailed, Waves: []automation.WaveResult{
+		{Label: "wave 3 (canary)", Clusters: []automation.ClusterResult{{Cluster: "prod-i01", Status: automation.StatusFailed, Reason: "stack prod-i01: " + cause}}},
+		{Label: "wave 3", Clusters: []automation.ClusterResult{
+			{Cluster: "prod-i02", Status: automation.StatusFailed, Reason: "stack prod-i02: " + cause},
+			{Cluster: "prod-i03", Status: automation.StatusFailed, Reason: "stack prod-i03: no credentials"},
+		}},
+	}}
+	var out strings.Builder
+	printTable(&out, rep)
+	assert.Equal(t, 1, strings.Count(out.String(), "provider plugins are missing"), out.String())
+	assert.Contains(t, out.String(), "the same cause as prod-i01")
+	assert.Contains(t, out.String(), "no credentials")
+	assert.NotContains(t, out.String(), "stack prod-i0", "the CLUSTER column names the stack")
+
+	audit := &automation.AuditError{Err: errors.New("records lost")}
+	run := errors.New("2 cluster(s) failed")
+	assert.Equal(t, []error{run, audit}, joined(errors.Join(run, audit)))
+	assert.Equal(t, []error{audit}, joined(errors.Join(nil, audit)))
+	both := errors.Join(run, errors.New("not an audit error"))
+	assert.Equal(t, []error{both}, joined(both), "only the driver's run+audit join is split")
+	assert.Nil(t, joined(nil))
 }
