@@ -66,11 +66,7 @@ fetched, 2 bad usage.`,
 			if err != nil {
 				return err
 			}
-			fleet, err := loadFleet(g.environments, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			selected, err := selectClusters(fleet, o.roles, o.clusters)
+			selected, err := loadSelected(g.environments, cmd.ErrOrStderr(), o.roles, o.clusters)
 			if err != nil {
 				return err
 			}

@@ -30,6 +30,16 @@ func loadFleet(dir string, w io.Writer) (*environments.Fleet, error) {
 	return fleet, nil
 }
 
+// loadSelected loads the environments (printing their problems, as
+// loadFleet) and selects the named roles and clusters (selectClusters).
+func loadSelected(dir string, w io.Writer, roles, clusters []string) ([]*environments.Cluster, error) {
+	fleet, err := loadFleet(dir, w)
+	if err != nil {
+		return nil, err
+	}
+	return selectClusters(fleet, roles, clusters)
+}
+
 // selectClusters narrows the fleet to the named roles and clusters (all when
 // both are empty), in rollout order (automation.Select). Unknown names are
 // usage errors.

@@ -37,11 +37,7 @@ Invalid environments print the same errors as validate; nothing is written.`,
 			if o.out == "" {
 				return usageError{fmt.Errorf("--out is required")}
 			}
-			fleet, err := loadFleet(g.environments, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			selected, err := selectClusters(fleet, o.roles, o.clusters)
+			selected, err := loadSelected(g.environments, cmd.ErrOrStderr(), o.roles, o.clusters)
 			if err != nil {
 				return err
 			}
