@@ -694,3 +694,24 @@ func TestFailingOn(t *testing.T) {
 	assert.Len(t, p.FailingOn([]string{"error", "eks104"}), 1, "codes match whatever their case")
 	assert.Len(t, p.FailingOn([]string{"warning"}), 2)
 }
+
+// TestPreflightSortsErrorsIntoAllowedAndRefused: what up and preview run
+// first. Warnings never stop a run; an error stops it unless its code is
+// allowed, in any case.
+func TestPreflightSortsErrorsIntoAllowedAndRefused(t *testing.T) {
+	t.Parallel()
+	// prod ahead of nonprod (FLT101, error) while nonprod's 1.34 nears the end
+	// of standard support (EKS104, warning).
+	in := Inputs{Fleet: fleetOf(t, role{name: "nonprod", wave: 0, version: "1.34"}, role{name: "prod", wave: 1, version: "1.35"}), Today: today}
+	p, err := RunPreflight(t.Context(), in, nil)
+	require.NoError(t, err)
+	assert.Empty(t, p.Allowed)
+	require.Len(t, p.Refused, 1)
+	assert.Equal(t, "FLT101", p.Refused[0].Code)
+	assert.Equal(t, []string{"FLT101"}, p.RefusedCodes())
+
+	p, err = RunPreflight(t.Context(), in, []string{"flt101"})
+	require.NoError(t, err)
+	assert.Empty(t, p.Refused)
+	assert.Equal(t, []string{"FLT101 prod: role prod (wave 1) asks for Kubernetes 1.35, which earlier waves do not run yet: nonprod (wave 0, 1.34)"}, p.Overrides())
+}

@@ -168,36 +168,22 @@ func (r *driverRun) preflight(ctx context.Context, fleet *environments.Fleet, se
 	if err != nil {
 		return nil, err
 	}
-	plan, err := upgrade.Build(ctx, upgrade.Inputs{Fleet: fleet, Today: today, Selection: sel, State: &upgrade.BackendState{Backend: backend}})
+	p, err := upgrade.RunPreflight(ctx, upgrade.Inputs{Fleet: fleet, Today: today, Selection: sel, State: &upgrade.BackendState{Backend: backend}}, r.allowChecks)
 	if err != nil {
-		return nil, fmt.Errorf("the pre-upgrade checks: %w", err)
+		return nil, err
 	}
-	var overrides []string
-	var refused []upgrade.Finding
-	for _, f := range plan.Findings {
-		if f.Severity != upgrade.Error {
-			continue
-		}
-		if slices.ContainsFunc(r.allowChecks, func(c string) bool { return strings.EqualFold(c, f.Code) }) {
-			overrides = append(overrides, fmt.Sprintf("%s %s: %s", f.Code, f.Subject, f.Message))
-			fmt.Fprintf(w, "warning: %s %s: %s (allowed by --allow-check %s)\n", f.Code, f.Subject, f.Message, f.Code)
-			continue
-		}
-		refused = append(refused, f)
+	for _, f := range p.Allowed {
+		fmt.Fprintf(w, "warning: %s %s: %s (allowed by --allow-check %s)\n", f.Code, f.Subject, f.Message, f.Code)
 	}
-	if len(refused) == 0 {
-		return overrides, nil
+	if len(p.Refused) == 0 {
+		return p.Overrides(), nil
 	}
-	codes := []string{}
-	for _, f := range refused {
+	for _, f := range p.Refused {
 		fmt.Fprintf(w, "%s %s: %s\n  fix: %s\n", f.Code, f.Subject, f.Message, f.Fix)
-		if !slices.Contains(codes, f.Code) {
-			codes = append(codes, f.Code)
-		}
 	}
 	fmt.Fprintf(w, "%s refuses to run: %d check(s) of `eksplatform plan` fail with an error (above); nothing was changed. "+
 		"Fix them, or name each check to run anyway: --allow-check %s (the audit records it)\n",
-		r.runOpts.Op, len(refused), strings.Join(codes, " --allow-check "))
+		r.runOpts.Op, len(p.Refused), strings.Join(p.RefusedCodes(), " --allow-check "))
 	return nil, exitError{1}
 }
 
