@@ -38,6 +38,12 @@ func platformTags(c *environments.Cluster) map[string]string {
 // layer taking the typed outputs of the ones before it. In-cluster objects go
 // through one Kubernetes provider built from the cluster's kubeconfig.
 func Cluster(c *environments.Cluster) pulumi.RunFunc {
+	return clusterProgram(c, func(ctx *pulumi.Context, name string, v pulumi.Input) { ctx.Export(name, v) })
+}
+
+// clusterProgram is Cluster with its exports going to export: the test that
+// keeps the stack's outputs and contract.Names in step records them.
+func clusterProgram(c *environments.Cluster, export func(ctx *pulumi.Context, name string, v pulumi.Input)) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		if c == nil {
 			return fmt.Errorf("stacks.Cluster: no cluster")
@@ -129,36 +135,36 @@ func Cluster(c *environments.Cluster) pulumi.RunFunc {
 		}
 
 		cl := f.Cluster
-		ctx.Export(contract.Role, pulumi.String(c.Role))
-		ctx.Export(contract.Wave, pulumi.Int(c.Wave))
-		ctx.Export(contract.ClusterName, cl.Name)
-		ctx.Export(contract.Region, pulumi.String(c.Region))
-		ctx.Export(contract.AccountID, pulumi.String(c.AccountID))
-		ctx.Export(contract.KubernetesVersion, cl.KubernetesVersion)
-		ctx.Export(contract.Endpoint, cl.Endpoint)
-		ctx.Export(contract.CertificateAuthority, cl.CertificateAuthority)
-		ctx.Export(contract.OIDCIssuerURL, cl.OIDCIssuerURL)
-		ctx.Export(contract.OIDCProviderARN, cl.OIDCProviderARN)
-		ctx.Export(contract.Kubeconfig, cl.Kubeconfig)
-		ctx.Export(contract.NodeGroupName, f.NodeGroup.NodeGroupName)
-		ctx.Export(contract.NodeGroupRelease, f.NodeGroup.ReleaseVersion)
-		ctx.Export(contract.AddonVersions, f.AddonVersions)
-		ctx.Export(contract.KMSKeyARN, f.Key.KeyARN)
-		ctx.Export(contract.VpcID, vpc.VpcID)
-		ctx.Export(contract.PrivateSubnetIDs, vpc.PrivateSubnetIDs)
-		ctx.Export(contract.PublicSubnetIDs, vpc.PublicSubnetIDs)
-		ctx.Export(contract.EBSStorageClass, pulumi.String(store.EBS.Name))
+		export(ctx, contract.Role, pulumi.String(c.Role))
+		export(ctx, contract.Wave, pulumi.Int(c.Wave))
+		export(ctx, contract.ClusterName, cl.Name)
+		export(ctx, contract.Region, pulumi.String(c.Region))
+		export(ctx, contract.AccountID, pulumi.String(c.AccountID))
+		export(ctx, contract.KubernetesVersion, cl.KubernetesVersion)
+		export(ctx, contract.Endpoint, cl.Endpoint)
+		export(ctx, contract.CertificateAuthority, cl.CertificateAuthority)
+		export(ctx, contract.OIDCIssuerURL, cl.OIDCIssuerURL)
+		export(ctx, contract.OIDCProviderARN, cl.OIDCProviderARN)
+		export(ctx, contract.Kubeconfig, cl.Kubeconfig)
+		export(ctx, contract.NodeGroupName, f.NodeGroup.NodeGroupName)
+		export(ctx, contract.NodeGroupRelease, f.NodeGroup.ReleaseVersion)
+		export(ctx, contract.AddonVersions, f.AddonVersions)
+		export(ctx, contract.KMSKeyARN, f.Key.KeyARN)
+		export(ctx, contract.VpcID, vpc.VpcID)
+		export(ctx, contract.PrivateSubnetIDs, vpc.PrivateSubnetIDs)
+		export(ctx, contract.PublicSubnetIDs, vpc.PublicSubnetIDs)
+		export(ctx, contract.EBSStorageClass, pulumi.String(store.EBS.Name))
 		if store.EFS != nil {
-			ctx.Export(contract.EFSFileSystemID, store.EFS.FileSystemID)
+			export(ctx, contract.EFSFileSystemID, store.EFS.FileSystemID)
 		}
-		ctx.Export(contract.KarpenterVersion, pulumi.String(c.Charts["karpenter"].Version))
-		ctx.Export(contract.KarpenterQueue, ops.Karpenter.QueueName)
-		ctx.Export(contract.EchoServerURL, ops.EchoServerURL)
-		ctx.Export(contract.ChartVersions, chartVersions(c))
-		ctx.Export(contract.ClusterAdminRoleARN, f.Admin.RoleARN)
-		ctx.Export(contract.SpotServiceLinkedRole, spotOwner)
+		export(ctx, contract.KarpenterVersion, pulumi.String(c.Charts["karpenter"].Version))
+		export(ctx, contract.KarpenterQueue, ops.Karpenter.QueueName)
+		export(ctx, contract.EchoServerURL, ops.EchoServerURL)
+		export(ctx, contract.ChartVersions, chartVersions(c))
+		export(ctx, contract.ClusterAdminRoleARN, f.Admin.RoleARN)
+		export(ctx, contract.SpotServiceLinkedRole, spotOwner)
 		if ops.FluentBit != nil {
-			ctx.Export(contract.PodLogGroup, pulumi.String(c.Operators.FluentBit.LogGroup))
+			export(ctx, contract.PodLogGroup, pulumi.String(c.Operators.FluentBit.LogGroup))
 		}
 		return nil
 	}

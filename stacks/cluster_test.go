@@ -3,11 +3,14 @@ package stacks
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/contract"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
@@ -183,4 +186,37 @@ func TestAnAdoptedVPCsSubnetsAreSelectedByID(t *testing.T) {
 	spec = created.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")[0].In()["spec"].(map[string]any)
 	assert.Equal(t, []any{map[string]any{"tags": map[string]any{"karpenter.sh/discovery": "np-i01-aws-us-east-2"}}}, spec["subnetSelectorTerms"])
 	assert.NotContains(t, created.ByType("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams")[0].In()["spec"], "subnets")
+}
+
+// TestEveryOutputIsExported keeps the stack's outputs and the program's
+// contract in step: across the example fleet the program exports exactly
+// contract.Names, each at most once per stack, and every stack exports all
+// but the outputs of optional layers (EFS, fluent-bit).
+func TestEveryOutputIsExported(t *testing.T) {
+	t.Parallel()
+	optional := map[string]bool{contract.EFSFileSystemID: true, contract.PodLogGroup: true}
+	union := map[string]bool{}
+	for _, c := range loadFleet(t).Clusters() {
+		var mu sync.Mutex
+		seen := map[string]int{}
+		e := mockengine.New(c.Name)
+		require.NoError(t, e.Run(clusterProgram(c, func(_ *pulumi.Context, name string, _ pulumi.Input) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[name]++
+		})))
+		for _, n := range contract.Names {
+			if !optional[n] {
+				assert.Equal(t, 1, seen[n], "%s exports %s once", c.Name, n)
+			}
+		}
+		for n, count := range seen {
+			assert.Contains(t, contract.Names, n, "%s exports %s, which the contract does not name", c.Name, n)
+			assert.LessOrEqual(t, count, 1, "%s exports %s twice", c.Name, n)
+			union[n] = true
+		}
+	}
+	for _, n := range contract.Names {
+		assert.True(t, union[n], "no example cluster exports %s", n)
+	}
 }
