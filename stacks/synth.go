@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/internal/mockengine"
@@ -79,4 +82,21 @@ func (d *SynthDocument) JSON() ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// SynthEach synthesizes the clusters in parallel (one per CPU) and hands
+// each document to use with its cluster's index; the first error stops it.
+func SynthEach(clusters []*environments.Cluster, use func(i int, doc *SynthDocument) error) error {
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, c := range clusters {
+		g.Go(func() error {
+			doc, err := Synth(c)
+			if err != nil {
+				return err
+			}
+			return use(i, doc)
+		})
+	}
+	return g.Wait()
 }

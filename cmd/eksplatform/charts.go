@@ -6,12 +6,10 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/eksplatform/eksplatform/catalog/chartcheck"
 	"github.com/eksplatform/eksplatform/environments"
@@ -101,29 +99,22 @@ func parseChartPaths(flags []string) (map[string]string, error) {
 // clusterReleases synthesizes clusters and returns each one's Helm releases.
 func clusterReleases(clusters []*environments.Cluster) ([][]chartcheck.Release, error) {
 	out := make([][]chartcheck.Release, len(clusters))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, c := range clusters {
-		g.Go(func() error {
-			doc, err := stacks.Synth(c)
+	err := stacks.SynthEach(clusters, func(i int, doc *stacks.SynthDocument) error {
+		c := clusters[i]
+		for _, r := range doc.Resources {
+			if r.Type != chartcheck.ReleaseType {
+				continue
+			}
+			rel, err := chartcheck.FromInputs(c.Name, c.EKSVersion, r.Inputs)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", r.URN, err)
 			}
-			for _, r := range doc.Resources {
-				if r.Type != chartcheck.ReleaseType {
-					continue
-				}
-				rel, err := chartcheck.FromInputs(c.Name, c.EKSVersion, r.Inputs)
-				if err != nil {
-					return fmt.Errorf("%s: %w", r.URN, err)
-				}
-				rel.CRDs = c.ChartCRDs[rel.Chart.Chart]
-				out[i] = append(out[i], rel)
-			}
-			return nil
-		})
-	}
-	return out, g.Wait()
+			rel.CRDs = c.ChartCRDs[rel.Chart.Chart]
+			out[i] = append(out[i], rel)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // checkCharts prints one line per release and every problem; any problem or

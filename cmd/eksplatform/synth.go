@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/stacks"
@@ -72,19 +70,12 @@ Invalid environments print the same errors as validate; nothing is written.`,
 // anything is written.
 func synthAll(clusters []*environments.Cluster) ([][]byte, error) {
 	docs := make([][]byte, len(clusters))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, c := range clusters {
-		g.Go(func() error {
-			doc, err := stacks.Synth(c)
-			if err != nil {
-				return err
-			}
-			docs[i], err = doc.JSON()
-			return err
-		})
-	}
-	return docs, g.Wait()
+	err := stacks.SynthEach(clusters, func(i int, doc *stacks.SynthDocument) error {
+		var err error
+		docs[i], err = doc.JSON()
+		return err
+	})
+	return docs, err
 }
 
 func countLine(doc []byte) string {
