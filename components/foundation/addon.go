@@ -67,6 +67,7 @@ func NewAddon(ctx *pulumi.Context, name string, args *AddonArgs, opts ...pulumi.
 	errs.Check(a.KubernetesVersion != "", "KubernetesVersion is required")
 	errs.Check(a.Version != "", "Version is required")
 	errs.Check(a.Partition != "", "Partition is required")
+	checkWaitFor(&errs, a.WaitFor)
 	if spec.IRSA != nil {
 		errs.Check(a.OIDCProviderARN != nil && a.OIDCIssuerURL != nil, "addon %s needs OIDCProviderARN and OIDCIssuerURL for its IRSA role", spec.Name)
 	}

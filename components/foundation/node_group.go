@@ -60,7 +60,8 @@ type ManagementNodeGroupArgs struct {
 	NodeGroupSettings
 	Tags map[string]string
 	// WaitFor are resources the node group is created after (the VPC CNI
-	// addon: nodes never become Ready without it).
+	// addon: nodes never become Ready without it). Custom resources only:
+	// see checkWaitFor.
 	WaitFor []pulumi.Resource
 }
 
@@ -123,6 +124,7 @@ func NewManagementNodeGroup(ctx *pulumi.Context, name string, args *ManagementNo
 	errs.Check(a.ReleaseVersion != "", "ReleaseVersion is required (%q or an exact release)", ReleaseLatest)
 	errs.Check(a.DiskSizeGiB >= 20, "DiskSizeGiB must be at least 20, got %d", a.DiskSizeGiB)
 	errs.Check(a.IMDSHopLimit == 1 || a.IMDSHopLimit == 2, "IMDSHopLimit must be 1 or 2, got %d", a.IMDSHopLimit)
+	checkWaitFor(&errs, a.WaitFor)
 	effect, knownEffect := catalog.TaintEffects[a.Taint.Effect]
 	errs.Check(a.Taint.Key != "" && knownEffect, "the management group must be tainted: got key %q effect %q", a.Taint.Key, a.Taint.Effect)
 	if err := errs.Err("ManagementNodeGroup", name); err != nil {
@@ -265,4 +267,16 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkWaitFor refuses components in a WaitFor list: the Go SDK expands a
+// dependency on a component into the children it has at that moment, and it
+// adds children asynchronously, so waiting for a component can wait for
+// nothing. Wait for its custom resources (the addon, not its component).
+func checkWaitFor(errs *argcheck.Errors, waitFor []pulumi.Resource) {
+	for i, r := range waitFor {
+		_, custom := r.(pulumi.CustomResource)
+		errs.Check(custom, "WaitFor[%d] is %T, a component: wait for its custom resources (a dependency on a component "+
+			"covers only the children it has when the dependency is read)", i, r)
+	}
 }

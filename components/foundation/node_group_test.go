@@ -157,11 +157,30 @@ func TestNodeGroupWaitsFor(t *testing.T) {
 			return err
 		}
 		_, err = NewManagementNodeGroup(ctx, "mng", nodeGroupArgs(func(a *ManagementNodeGroupArgs) {
-			a.WaitFor = []pulumi.Resource{before}
+			a.WaitFor = []pulumi.Resource{before.Key}
 		}), pulumi.Providers(p))
 		return err
 	})
 	assert.Contains(t, find(t, e, "aws:eks/nodeGroup:NodeGroup", "mng").DependsOn, find(t, e, "aws:kms/key:Key", "before").URN)
+}
+
+// TestWaitForRefusesComponents: waiting for a component raced with the SDK
+// adding its children (this test's earlier form, which waited for the
+// SecretsKey component, missed the key once in a few dozen runs).
+func TestWaitForRefusesComponents(t *testing.T) {
+	t.Parallel()
+	err := runErr(func(ctx *pulumi.Context, p *aws.Provider) error {
+		before, err := NewSecretsKey(ctx, "before", &SecretsKeyArgs{ClusterName: testCluster, Partition: "aws", Region: "eu-west-1", AccountID: testAccount}, pulumi.Providers(p))
+		if err != nil {
+			return err
+		}
+		_, err = NewManagementNodeGroup(ctx, "mng", nodeGroupArgs(func(a *ManagementNodeGroupArgs) {
+			a.WaitFor = []pulumi.Resource{before}
+		}), pulumi.Providers(p))
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WaitFor[0] is *foundation.SecretsKey, a component: wait for its custom resources")
 }
 
 func TestNodeGroupRejectsBadArgs(t *testing.T) {
