@@ -48,16 +48,13 @@ type Driver struct {
 	Now func() time.Time
 	// Log receives one progress line per cluster per phase.
 	Log io.Writer
-	// OnClusterDone, when set, is called once for every cluster of the plan
-	// as soon as its part of the run ends, whatever the outcome: when its
+	// Audit, when set, gets Done once for every cluster of the rollout as
+	// soon as its part of the run ends, whatever the outcome: when its
 	// operation succeeds, fails, is skipped or cancelled, and at the end of
 	// the run for clusters that did not run. Calls come from concurrent
-	// goroutines. The audit trail hangs off it.
-	OnClusterDone func(w Wave, c *environments.Cluster, res ClusterResult)
-	// Audit, when set, records every cluster's result as OnClusterDone is
-	// called, and at the end of the run says whether every record was
-	// written: a trail that could not be written fails the run — after the
-	// run's own error, which stays first (AuditError).
+	// goroutines. At the end of the run its Err says whether every record
+	// was written: a trail that could not be written fails the run — after
+	// the run's own error, which stays first (AuditError).
 	Audit Recorder
 	// Resources names the program's protected resources and its management
 	// node group; without them nothing is protected and
@@ -386,8 +383,8 @@ func clusterNames(cs []*environments.Cluster) string {
 }
 
 // Abandon is for a run that is about to be killed (a second interrupt):
-// every cluster whose operation is under way is reported to OnClusterDone
-// as cancelled with the reason, and nothing more is reported afterwards. It
+// every cluster whose operation is under way is reported to Audit as
+// cancelled with the reason, and nothing more is reported afterwards. It
 // returns the clusters it reported.
 func (d *Driver) Abandon(reason string) []string {
 	d.flightMu.Lock()
@@ -419,9 +416,6 @@ func (d *Driver) done(w Wave, c *environments.Cluster, res ClusterResult) {
 }
 
 func (d *Driver) report(w Wave, c *environments.Cluster, res ClusterResult) {
-	if d.OnClusterDone != nil {
-		d.OnClusterDone(w, c, res)
-	}
 	if d.Audit != nil {
 		d.Audit.Done(w, c, res)
 	}

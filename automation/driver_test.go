@@ -404,7 +404,7 @@ func order(name string) string {
 	return name
 }
 
-// doneRecorder collects OnClusterDone calls.
+// doneRecorder is an audit trail that keeps what the driver reports.
 type doneRecorder struct {
 	mu    sync.Mutex
 	calls map[string]automation.ClusterResult
@@ -412,7 +412,9 @@ type doneRecorder struct {
 	count int
 }
 
-func (r *doneRecorder) hook(w automation.Wave, c *environments.Cluster, res automation.ClusterResult) {
+func (r *doneRecorder) Err() error { return nil }
+
+func (r *doneRecorder) Done(w automation.Wave, c *environments.Cluster, res automation.ClusterResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.calls == nil {
@@ -423,13 +425,13 @@ func (r *doneRecorder) hook(w automation.Wave, c *environments.Cluster, res auto
 	r.count++
 }
 
-// TestEveryClusterIsReportedDoneOnce: the hook the audit trail hangs off
+// TestEveryClusterIsReportedDoneOnce: the audit trail
 // sees each cluster of the plan exactly once, failed and not-run ones too.
 func TestEveryClusterIsReportedDoneOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness()
 	rec := &doneRecorder{}
-	h.driver.OnClusterDone = rec.hook
+	h.driver.Audit = rec
 	h.f.Fail["nonprod-01/up"] = errors.New("creating node group: AccessDenied")
 	_, err := h.driver.Run(t.Context(), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
 	require.Error(t, err)
@@ -452,7 +454,7 @@ func TestEveryClusterIsReportedDoneOnce(t *testing.T) {
 
 	rec = &doneRecorder{}
 	h = newHarness()
-	h.driver.OnClusterDone = rec.hook
+	h.driver.Audit = rec
 	_, err = h.driver.Run(blockedThenCancelled(h), threeRoles(t), automation.RunOptions{Op: automation.OpUp})
 	require.ErrorIs(t, err, automation.ErrCancelled)
 	assert.Equal(t, 6, rec.count)

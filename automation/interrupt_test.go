@@ -52,15 +52,23 @@ func TestInterruptible(t *testing.T) {
 func TestAbandonReportsTheClustersUnderWayOnce(t *testing.T) {
 	t.Parallel()
 	c := fleetfile.Load(t, fleetfile.Role{Name: "sandbox", Clusters: 1}).Clusters()[0]
-	var reported []ClusterResult
-	d := &Driver{OnClusterDone: func(_ Wave, _ *environments.Cluster, r ClusterResult) { reported = append(reported, r) }}
+	rec := &keptResults{}
+	d := &Driver{Audit: rec}
 	w := Wave{Number: 0}
 	d.inFlight = map[string]inFlight{c.Name: {wave: w, cluster: c, started: time.Now()}}
 	assert.Equal(t, []string{c.Name}, d.Abandon("killed"))
-	require.Len(t, reported, 1)
-	assert.Equal(t, StatusCancelled, reported[0].Status)
-	assert.Equal(t, "killed", reported[0].Reason)
+	require.Len(t, rec.results, 1)
+	assert.Equal(t, StatusCancelled, rec.results[0].Status)
+	assert.Equal(t, "killed", rec.results[0].Reason)
 	d.done(w, c, ClusterResult{Cluster: c.Name, Status: StatusSucceeded})
-	assert.Len(t, reported, 1, "nothing is reported after the run was abandoned")
+	assert.Len(t, rec.results, 1, "nothing is reported after the run was abandoned")
 	assert.Nil(t, d.Abandon("again"), "abandoning twice reports nothing more")
 }
+
+// keptResults is an audit trail that keeps what the driver reports.
+type keptResults struct{ results []ClusterResult }
+
+func (k *keptResults) Done(_ Wave, _ *environments.Cluster, r ClusterResult) {
+	k.results = append(k.results, r)
+}
+func (k *keptResults) Err() error { return nil }

@@ -20,7 +20,7 @@ const maxReason = 1000
 const writeTimeout = 30 * time.Second
 
 // Trail turns the driver's per-cluster results into records, written as
-// each cluster's part of the run ends (Driver.OnClusterDone = trail.Done).
+// each cluster's part of the run ends (Driver.Audit = trail).
 // A record that cannot be written is kept as an error for Err; it never
 // changes the run's own outcome.
 type Trail struct {

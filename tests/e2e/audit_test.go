@@ -27,7 +27,7 @@ func TestRealRunsLeaveAuditRecords(t *testing.T) {
 			Actor: func() audit.Actor { return audit.Actor{User: "e2e"} },
 		}
 		d := e.driver()
-		d.OnClusterDone = trail.Done
+		d.Audit = trail
 		_, err := d.Run(ctx, e.plan(t), automation.RunOptions{Op: op})
 		require.NoError(t, trail.Err())
 		return trail, err

@@ -51,7 +51,7 @@ func run(h slowfleet.Dirs) int {
 		return 2
 	}
 	trail := &audit.Trail{Store: audit.NewFileStore(h.Audit()), Base: audit.Record{RunID: audit.NewRunID(time.Now()), Command: "up"}}
-	d := &automation.Driver{Backend: backend, Log: os.Stderr, OnClusterDone: trail.Done}
+	d := &automation.Driver{Backend: backend, Log: os.Stderr, Audit: trail}
 	ctx, stop := automation.Interruptible(os.Stderr, func(os.Signal) {
 		d.Abandon("killed by a second interrupt")
 		backend.Kill()
