@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -29,8 +28,7 @@ func (l Lock) Stale() bool {
 	if err != nil || host != l.Host || l.PID <= 0 {
 		return false
 	}
-	err = syscall.Kill(l.PID, 0)
-	return errors.Is(err, syscall.ESRCH)
+	return processGone(l.PID)
 }
 
 // Describe says who holds the lock, since when, and whether it is stale.
