@@ -3,6 +3,8 @@ package automation
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
 	"time"
 
 	"github.com/eksplatform/eksplatform/environments"
@@ -106,6 +108,33 @@ type RecoverOptions struct {
 	// resources were never made, or will be imported by hand) and reads the
 	// rest of the state from the cloud: a refresh.
 	Clear bool
+}
+
+// Check says whether the options resolve every pending create: each URN of
+// Import must be a pending create, and without Clear every pending create
+// must be imported. A create left unresolved would keep the stack refused.
+func (o RecoverOptions) Check(pending []PendingOperation) error {
+	creates := map[string]bool{}
+	for _, p := range pending {
+		if p.Type == "creating" {
+			creates[p.URN] = true
+		}
+	}
+	urns := make([]string, 0, len(o.Import))
+	for urn := range o.Import {
+		urns = append(urns, urn)
+	}
+	sort.Strings(urns)
+	for _, urn := range urns {
+		if !creates[urn] {
+			return fmt.Errorf("--import %s: not a pending create; the pending creates are listed above", urn)
+		}
+	}
+	if !o.Clear && len(o.Import) < len(creates) {
+		return fmt.Errorf("%d pending create(s) would stay: name each with --import URN=ID, or add --clear to drop the others",
+			len(creates)-len(o.Import))
+	}
+	return nil
 }
 
 // Stack is one cluster's stack, as the driver needs it.

@@ -94,32 +94,21 @@ lock and since when.`,
 			if len(pending) == 0 {
 				return nil
 			}
-			creates := map[string]bool{}
-			for _, p := range pending {
-				if p.Type == "creating" {
-					creates[p.URN] = true
-				}
-			}
-			for urn := range importIDs {
-				if !creates[urn] {
-					return usageError{fmt.Errorf("--import %s: not a pending create of %s; the pending creates are listed above", urn, cluster)}
-				}
-			}
 			if len(importIDs) == 0 && !clear {
 				fmt.Fprintf(errOut, "look each pending create up in AWS, then run recover again with --import URN=ID for those that exist "+
 					"and --clear for the rest (see eksplatform recover --help)\n")
 				return exitError{1}
 			}
-			if !clear && len(importIDs) < len(creates) {
-				return usageError{fmt.Errorf("%d pending create(s) would stay: name each with --import URN=ID, or add --clear to drop the others",
-					len(creates)-len(importIDs))}
+			opts := automation.RecoverOptions{Import: importIDs, Clear: clear}
+			if err := opts.Check(pending); err != nil {
+				return usageError{fmt.Errorf("%s: %w", cluster, err)}
 			}
 			trail, err := newTrail(&o, g.environments, "recover", time.Now(), errOut)
 			if err != nil {
 				return err
 			}
 			start := time.Now()
-			result, err := stack.Recover(ctx, automation.RecoverOptions{Import: importIDs, Clear: clear})
+			result, err := stack.Recover(ctx, opts)
 			res := automation.ClusterResult{Cluster: c.Name, Role: c.Role, Status: automation.StatusSucceeded, Started: start,
 				Finished: time.Now(), Result: result}
 			res.Duration = res.Finished.Sub(start)
