@@ -162,9 +162,7 @@ func checkFleet(f *Fleet) Errors {
 		for i, c := range r.Clusters {
 			path := indexPath("clusters", i) + ".name"
 			if prev, dup := names[strings.ToLower(c.Name)]; dup {
-				errs = append(errs, FieldError{File: r.File, Path: path, Msg: fmt.Sprintf(
-					"%q is already declared at %s; cluster names are stack names and must be unique across the fleet (ignoring case)",
-					c.Name, describePath(prev.file, prev.path))})
+				errs = append(errs, FieldError{File: r.File, Path: path, Msg: duplicateClusterName(c.Name, describePath(prev.file, prev.path))})
 				continue
 			}
 			names[strings.ToLower(c.Name)] = where{r.File, path}

@@ -107,8 +107,7 @@ func validateFile(c *collector, f *File, stem string) {
 		path := indexPath("clusters", i)
 		cl := &f.Clusters[i]
 		if prev, dup := names[strings.ToLower(cl.Name)]; dup && cl.Name != "" {
-			c.add(path+".name", "%q is already declared at %s; cluster names are stack names and must be unique across the fleet (ignoring case)",
-				cl.Name, describePath(c.file, prev))
+			c.add(path+".name", "%s", duplicateClusterName(cl.Name, describePath(c.file, prev)))
 		} else {
 			names[strings.ToLower(cl.Name)] = path + ".name"
 		}
@@ -725,6 +724,12 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // describePath is used by Load for fleet-wide errors that point at another file.
+// duplicateClusterName says a cluster name is declared twice (within a file
+// or across the fleet).
+func duplicateClusterName(name, prev string) string {
+	return fmt.Sprintf("%q is already declared at %s; cluster names are stack names and must be unique across the fleet (ignoring case)", name, prev)
+}
+
 func describePath(file, path string) string { return fmt.Sprintf("%s (%s)", path, file) }
 
 func joinInts(xs []int) string {
