@@ -119,6 +119,12 @@ type ClusterResult struct {
 	err error
 }
 
+// Cause is the Reason without the "stack <cluster>: " the stack's errors
+// start with, for places that already name the cluster.
+func (r ClusterResult) Cause() string {
+	return strings.TrimPrefix(r.Reason, "stack "+r.Cluster+": ")
+}
+
 // WaveResult is what happened in one wave.
 type WaveResult struct {
 	Index    int             `json:"index"`
@@ -358,7 +364,7 @@ func failures(ctx context.Context, rep *Report) error {
 			switch c.Status {
 			case StatusFailed:
 				failed.lines = append(failed.lines, fmt.Sprintf("%s (%s): %s", c.Cluster, w.Label, c.Reason))
-				failed.reasons = append(failed.reasons, strings.TrimPrefix(c.Reason, "stack "+c.Cluster+": "))
+				failed.reasons = append(failed.reasons, c.Cause())
 				failed.errs = append(failed.errs, c.err)
 			case StatusCancelled:
 				cancelled = append(cancelled, c.Cluster)

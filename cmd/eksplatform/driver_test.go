@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -261,4 +262,17 @@ func TestASharedCauseIsWrittenOnce(t *testing.T) {
 	both := errors.Join(run, errors.New("not an audit error"))
 	assert.Equal(t, []error{both}, joined(both), "only the driver's run+audit join is split")
 	assert.Nil(t, joined(nil))
+}
+
+// TestALongNoteIsCutOnACharacter: the table's notes are cut to 120
+// characters, never inside a multi-byte one.
+func TestALongNoteIsCutOnACharacter(t *testing.T) {
+	t.Parallel()
+	rep := &automation.Report{Operation: automation.OpUp, Waves: []automation.WaveResult{{Label: "wave 0", Clusters: []automation.ClusterResult{
+		{Cluster: "c", Status: automation.StatusFailed, Reason: strings.Repeat("é", 200)},
+	}}}}
+	var out strings.Builder
+	printTable(&out, rep)
+	assert.True(t, utf8.ValidString(out.String()))
+	assert.Contains(t, out.String(), strings.Repeat("é", 119)+"…")
 }

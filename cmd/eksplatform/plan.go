@@ -109,7 +109,7 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	} else if want {
 		backend, url, err := newBackend(&o.backend)
 		if err != nil {
-			if isUsageError(err) && strings.Contains(err.Error(), "PULUMI_CONFIG_PASSPHRASE") {
+			if errors.Is(err, automation.ErrNoPassphrase) {
 				return usageError{fmt.Errorf("%w. plan reads the current versions from the state; --offline plans from the environment files alone", err)}
 			}
 			return err

@@ -62,7 +62,7 @@ func printTable(w io.Writer, rep *automation.Report) {
 			}
 			// The CLUSTER column names the stack; a cause several clusters
 			// share is written once (the final error lists them together).
-			note := strings.TrimPrefix(c.Reason, "stack "+c.Cluster+": ")
+			note := c.Cause()
 			if note != "" {
 				if first, ok := causes[note]; ok {
 					note = "the same cause as " + first
@@ -73,8 +73,8 @@ func printTable(w io.Writer, rep *automation.Report) {
 			if note == "" && len(c.Notes) > 0 {
 				note = c.Notes[0]
 			}
-			if len(note) > 120 {
-				note = note[:119] + "…"
+			if r := []rune(note); len(r) > 120 {
+				note = string(r[:119]) + "…"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", wave.Label, c.Cluster, c.Status, c.Duration.Round(time.Second),
 				counts[automation.KindCreate], counts[automation.KindUpdate], counts[automation.KindReplace], counts[automation.KindDelete], note)
