@@ -2,7 +2,8 @@ package contract
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // Outputs is what a cluster stack's outputs say, typed: what status, plan,
@@ -54,7 +55,7 @@ func Read(raw map[string]any) (Outputs, error) {
 			return nil
 		}
 		out := make(map[string]string, len(m))
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			s, ok := m[k].(string)
 			if !ok {
 				errs = append(errs, fmt.Sprintf("%s.%s is %T, not a string", name, k, m[k]))
@@ -103,13 +104,4 @@ func ReadDeployed(raw map[string]any) (Outputs, error) {
 		return o, fmt.Errorf("the stack has no %s output: was it made by eksplatform?", KubernetesVersion)
 	}
 	return o, nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
