@@ -172,13 +172,18 @@ func TestThePullRequestCommentKeepsWhyNothingWasWritten(t *testing.T) {
 // 2026-09-16 (github.blog changelog 2025-09-19, "Deprecation of Node 20 on
 // GitHub Actions runners"), so an older major no longer runs. Renovate
 // (renovate.json, "github-actions") keeps the examples on current majors.
+//
+// Where each number comes from (read in the upstream projects' own pull
+// requests and release notes, 2026-12-02); where that was not found, the
+// number is a major known to run on Node 24, so the check can only be
+// stricter than the truth.
 var firstNode24Major = map[string]int{
-	"actions/checkout":                      5,
-	"actions/setup-go":                      6,
-	"actions/github-script":                 8,
-	"actions/upload-artifact":               6,
-	"aws-actions/configure-aws-credentials": 5,
-	"peter-evans/create-pull-request":       8,
+	"actions/checkout":                      5, // actions/checkout#2238 "Prepare v5.0.0 release … support for Node.js 24"
+	"actions/setup-go":                      6, // v6.0.0 (2025-09), the Node 24 major; not read in its release notes here
+	"actions/github-script":                 8, // release notes of v8.0.0: "Node.js 24 runtime"
+	"actions/upload-artifact":               6, // v6.0.0 (2025-12) runs on Node 24; whether v5 already did was not read here
+	"aws-actions/configure-aws-credentials": 5, // v5 (2025-09); not read in its release notes here
+	"peter-evans/create-pull-request":       8, // v8.0.0 release notes: Node 24, "Requires Actions Runner v2.327.1"
 }
 
 func TestGitHubExamplesUseActionsThatStillRun(t *testing.T) {
