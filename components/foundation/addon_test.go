@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/internal/awsanswers"
 	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
 
@@ -50,8 +51,8 @@ func TestAddonVersionSpecs(t *testing.T) {
 		mostRecent bool
 		want       string
 	}{
-		"latest":  {AddonLatest, true, true, mockengine.AddonVersion("coredns", "1.34", true)},
-		"default": {AddonDefault, true, false, mockengine.AddonVersion("coredns", "1.34", false)},
+		"latest":  {AddonLatest, true, true, awsanswers.AddonVersion("coredns", "1.34", true)},
+		"default": {AddonDefault, true, false, awsanswers.AddonVersion("coredns", "1.34", false)},
 		"exact":   {"v1.11.4-eksbuild.14", false, false, "v1.11.4-eksbuild.14"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eksplatform/eksplatform/catalog"
+	"github.com/eksplatform/eksplatform/internal/awsanswers"
 	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
 
@@ -68,8 +69,8 @@ func TestFoundationOrdersAddonsAroundTheNodeGroup(t *testing.T) {
 
 	require.Len(t, versions, 5)
 	assert.Equal(t, "v1.20.4-eksbuild.2", versions["vpc-cni"])
-	assert.Equal(t, mockengine.AddonVersion("kube-proxy", "1.34", false), versions["kube-proxy"])
-	assert.Equal(t, mockengine.AddonVersion("coredns", "1.34", true), versions["coredns"])
+	assert.Equal(t, awsanswers.AddonVersion("kube-proxy", "1.34", false), versions["kube-proxy"])
+	assert.Equal(t, awsanswers.AddonVersion("coredns", "1.34", true), versions["coredns"])
 
 	for _, typ := range []string{"eksplatform:foundation:SecretsKey", "eksplatform:foundation:Cluster",
 		"eksplatform:foundation:ManagementNodeGroup", "eksplatform:foundation:Addon"} {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/internal/awsanswers"
 	"github.com/eksplatform/eksplatform/internal/mockengine"
 )
 
@@ -118,13 +119,13 @@ func TestNodeGroupReleaseVersion(t *testing.T) {
 	}{
 		"latest AL2023 arm64": {"AL2023_ARM_64_STANDARD", ReleaseLatest,
 			"/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/arm64/standard/recommended/release_version",
-			mockengine.AMIRelease("1.34", "al2023", "arm64")},
+			awsanswers.AMIRelease("1.34", "al2023", "arm64")},
 		"latest AL2023 x86_64": {"AL2023_x86_64_STANDARD", ReleaseLatest,
 			"/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/x86_64/standard/recommended/release_version",
-			mockengine.AMIRelease("1.34", "al2023", "x86_64")},
+			awsanswers.AMIRelease("1.34", "al2023", "x86_64")},
 		"latest Bottlerocket arm64": {"BOTTLEROCKET_ARM_64", ReleaseLatest,
 			"/aws/service/bottlerocket/aws-k8s-1.34/arm64/latest/image_version",
-			mockengine.AMIRelease("1.34", "bottlerocket", "arm64")},
+			awsanswers.AMIRelease("1.34", "bottlerocket", "arm64")},
 		"pinned release": {"AL2023_ARM_64_STANDARD", "1.34.2-20251120", "", "1.34.2-20251120"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package mockengine
+package awsanswers
 
 import (
 	"fmt"
@@ -8,14 +8,25 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
-type invokeFunc func(inv Invoke, a account) (resource.PropertyMap, error)
+type invokeFunc func(args resource.PropertyMap, a Account) (resource.PropertyMap, error)
+
+// Invoke answers a data source the program calls through a provider of
+// this account. Unknown invokes are errors: a new data source must get an
+// answer here before anything can run it.
+func Invoke(token string, args resource.PropertyMap, a Account) (resource.PropertyMap, error) {
+	answer, ok := invokeAnswers[token]
+	if !ok {
+		return nil, fmt.Errorf("no canned answer for invoke %s; add one to internal/awsanswers/invokes.go", token)
+	}
+	return answer(args, a)
+}
 
 // invokeAnswers are the data sources the program calls. Each answer depends on
 // the invoke's arguments and on the account and region of the provider it was
 // called through, so tests can check both. Unknown invokes are errors: a new
 // data source must get an answer here before anything can synthesize it.
 var invokeAnswers = map[string]invokeFunc{
-	"aws:index/getCallerIdentity:getCallerIdentity": func(_ Invoke, a account) (resource.PropertyMap, error) {
+	"aws:index/getCallerIdentity:getCallerIdentity": func(_ resource.PropertyMap, a Account) (resource.PropertyMap, error) {
 		return resource.PropertyMap{
 			"accountId": resource.NewProperty(a.AccountID),
 			"arn":       resource.NewProperty(fmt.Sprintf("arn:%s:sts::%s:assumed-role/eksplatform-deploy/mock", a.Partition, a.AccountID)),
@@ -23,7 +34,7 @@ var invokeAnswers = map[string]invokeFunc{
 			"id":        resource.NewProperty(a.AccountID),
 		}, nil
 	},
-	"aws:index/getPartition:getPartition": func(_ Invoke, a account) (resource.PropertyMap, error) {
+	"aws:index/getPartition:getPartition": func(_ resource.PropertyMap, a Account) (resource.PropertyMap, error) {
 		suffix := "amazonaws.com"
 		if a.Partition == "aws-cn" {
 			suffix = "amazonaws.com.cn"
@@ -34,14 +45,14 @@ var invokeAnswers = map[string]invokeFunc{
 			"id":        resource.NewProperty(a.Partition),
 		}, nil
 	},
-	"aws:index/getRegion:getRegion": func(_ Invoke, a account) (resource.PropertyMap, error) {
+	"aws:index/getRegion:getRegion": func(_ resource.PropertyMap, a Account) (resource.PropertyMap, error) {
 		return resource.PropertyMap{
 			"name":   resource.NewProperty(a.Region),
 			"region": resource.NewProperty(a.Region),
 			"id":     resource.NewProperty(a.Region),
 		}, nil
 	},
-	"aws:index/getAvailabilityZones:getAvailabilityZones": func(_ Invoke, a account) (resource.PropertyMap, error) {
+	"aws:index/getAvailabilityZones:getAvailabilityZones": func(_ resource.PropertyMap, a Account) (resource.PropertyMap, error) {
 		var names, ids []resource.PropertyValue
 		for i, s := range []string{"a", "b", "c", "d"} {
 			names = append(names, resource.NewProperty(a.Region+s))
@@ -54,10 +65,10 @@ var invokeAnswers = map[string]invokeFunc{
 		}, nil
 	},
 	"aws:ssm/getParameter:getParameter": ssmParameter,
-	"aws:ec2/getSubnet:getSubnet": func(inv Invoke, a account) (resource.PropertyMap, error) {
-		id := str(inv.Args, "id")
+	"aws:ec2/getSubnet:getSubnet": func(args resource.PropertyMap, a Account) (resource.PropertyMap, error) {
+		id := Str(args, "id")
 		if id == "" {
-			return nil, fmt.Errorf("getSubnet needs an id, got %v", inv.Args)
+			return nil, fmt.Errorf("getSubnet needs an id, got %v", args)
 		}
 		return resource.PropertyMap{
 			"id":               resource.NewProperty(id),
@@ -66,8 +77,8 @@ var invokeAnswers = map[string]invokeFunc{
 		}, nil
 	},
 	// IAM answers by the issuer URL an EKS cluster of this account created.
-	"aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": func(inv Invoke, a account) (resource.PropertyMap, error) {
-		url := str(inv.Args, "url")
+	"aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": func(args resource.PropertyMap, a Account) (resource.PropertyMap, error) {
+		url := Str(args, "url")
 		host, ok := strings.CutPrefix(url, "https://")
 		if !ok || !strings.HasPrefix(host, "oidc.eks."+a.Region+".amazonaws.com/id/") {
 			return nil, fmt.Errorf("no IAM OIDC provider of account %s has url %q (an EKS issuer of %s is https://oidc.eks.%s.amazonaws.com/id/<id>)", a.AccountID, url, a.Region, a.Region)
@@ -78,13 +89,13 @@ var invokeAnswers = map[string]invokeFunc{
 			"url": resource.NewProperty(host),
 		}, nil
 	},
-	"aws:eks/getAddonVersion:getAddonVersion": func(inv Invoke, _ account) (resource.PropertyMap, error) {
-		name, k8s := str(inv.Args, "addonName"), str(inv.Args, "kubernetesVersion")
+	"aws:eks/getAddonVersion:getAddonVersion": func(args resource.PropertyMap, _ Account) (resource.PropertyMap, error) {
+		name, k8s := Str(args, "addonName"), Str(args, "kubernetesVersion")
 		if name == "" || k8s == "" {
-			return nil, fmt.Errorf("addonName and kubernetesVersion are required, got %v", inv.Args)
+			return nil, fmt.Errorf("addonName and kubernetesVersion are required, got %v", args)
 		}
 		which := "default"
-		if v, ok := inv.Args["mostRecent"]; ok && v.IsBool() && v.BoolValue() {
+		if v, ok := args["mostRecent"]; ok && v.IsBool() && v.BoolValue() {
 			which = "latest"
 		}
 		return resource.PropertyMap{
@@ -126,8 +137,8 @@ var (
 	bottlerocketParam = regexp.MustCompile(`^/aws/service/bottlerocket/aws-k8s-(1\.[0-9]+)/(arm64|x86_64)/latest/image_version$`)
 )
 
-func ssmParameter(inv Invoke, _ account) (resource.PropertyMap, error) {
-	name := str(inv.Args, "name")
+func ssmParameter(args resource.PropertyMap, _ Account) (resource.PropertyMap, error) {
+	name := Str(args, "name")
 	var value string
 	if m := al2023Param.FindStringSubmatch(name); m != nil {
 		value = AMIRelease(m[1], "al2023", m[2])

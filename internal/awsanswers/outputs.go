@@ -1,4 +1,4 @@
-package mockengine
+package awsanswers
 
 import (
 	"encoding/base64"
@@ -8,15 +8,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
-// outputsFor gives a resource the outputs the real provider would report,
-// derived from its inputs and its provider's account and region. Callers hold e.mu.
-func (e *Engine) outputsFor(r *Resource) (resource.PropertyMap, error) {
+// Create gives a resource created by the cloud the outputs the real
+// provider would report, derived from its inputs and its provider's account
+// and region. r.ID comes in as the seed the caller chose (the mock engine: a
+// hash of the URN, so synth output is stable; the stand-in providers: a hash
+// of the URN and the moment of creation, so a replacement gets a new id) and
+// goes out as the id the cloud would give (with its "vpc-", "fs-", ... form).
+func Create(r *Resource, a Account) (resource.PropertyMap, error) {
 	out := r.Inputs.Copy()
-	prov := r.Provider
-	if prov == "" && r.Providers != nil {
-		prov = r.Providers["aws"]
-	}
-	a := e.accountOf(prov)
 	if p, ok := idPrefixes[r.Type]; ok {
 		r.ID = p + r.ID
 	}
@@ -28,10 +27,18 @@ func (e *Engine) outputsFor(r *Resource) (resource.PropertyMap, error) {
 	return out, nil
 }
 
-type outputFunc func(r *Resource, a account, out resource.PropertyMap) error
+// Known reports whether the table has an answer for the type beyond echoing
+// its inputs.
+func Known(typ string) bool {
+	_, canned := cannedOutputs[typ]
+	_, prefixed := idPrefixes[typ]
+	return canned || prefixed
+}
+
+type outputFunc func(r *Resource, a Account, out resource.PropertyMap) error
 
 var cannedOutputs = map[string]outputFunc{
-	"eks:index:Cluster":                                     eksClusterOutputs,
+	"aws:eks/cluster:Cluster":                               eksClusterOutputs,
 	"aws:kms/key:Key":                                       kmsKeyOutputs,
 	"aws:kms/alias:Alias":                                   arnOutputs("kms", "alias/", "name"),
 	"aws:iam/role:Role":                                     iamRoleOutputs,
@@ -48,38 +55,50 @@ var cannedOutputs = map[string]outputFunc{
 	"aws:eks/fargateProfile:FargateProfile":                 fargateProfileOutputs,
 	"aws:eks/accessEntry:AccessEntry":                       accessEntryOutputs,
 	"aws:iam/serviceLinkedRole:ServiceLinkedRole":           serviceLinkedRoleOutputs,
+	"aws:iam/openIdConnectProvider:OpenIdConnectProvider":   oidcProviderOutputs,
 }
 
-func sqsQueueOutputs(r *Resource, a account, out resource.PropertyMap) error {
+// oidcProviderOutputs name the provider as IAM does: by its URL's host and path.
+func oidcProviderOutputs(r *Resource, a Account, out resource.PropertyMap) error {
+	host := strings.TrimPrefix(Str(r.Inputs, "url"), "https://")
+	if host == "" {
+		return fmt.Errorf("an OIDC provider needs its url")
+	}
+	r.ID = fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", a.Partition, a.AccountID, host)
+	out["arn"] = resource.NewProperty(r.ID)
+	return nil
+}
+
+func sqsQueueOutputs(r *Resource, a Account, out resource.PropertyMap) error {
 	name := nameOrAuto(r, "name", out)
 	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:sqs:%s:%s:%s", a.Partition, a.Region, a.AccountID, name))
 	out["url"] = resource.NewProperty(fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", a.Region, a.AccountID, name))
 	return nil
 }
 
-func efsOutputs(r *Resource, a account, out resource.PropertyMap) error {
+func efsOutputs(r *Resource, a Account, out resource.PropertyMap) error {
 	r.ID = "fs-" + r.ID
 	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:elasticfilesystem:%s:%s:file-system/%s", a.Partition, a.Region, a.AccountID, r.ID))
 	out["dnsName"] = resource.NewProperty(fmt.Sprintf("%s.efs.%s.amazonaws.com", r.ID, a.Region))
 	return nil
 }
 
-func ssmParameterOutputs(r *Resource, a account, out resource.PropertyMap) error {
-	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.Partition, a.Region, a.AccountID, str(r.Inputs, "name")))
+func ssmParameterOutputs(r *Resource, a Account, out resource.PropertyMap) error {
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.Partition, a.Region, a.AccountID, Str(r.Inputs, "name")))
 	return nil
 }
 
-func fargateProfileOutputs(r *Resource, a account, out resource.PropertyMap) error {
+func fargateProfileOutputs(r *Resource, a Account, out resource.PropertyMap) error {
 	name := nameOrAuto(r, "fargateProfileName", out)
-	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:fargateprofile/%s/%s/%s", a.Partition, a.Region, a.AccountID, str(r.Inputs, "clusterName"), name, r.ID))
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:fargateprofile/%s/%s/%s", a.Partition, a.Region, a.AccountID, Str(r.Inputs, "clusterName"), name, r.ID))
 	out["status"] = resource.NewProperty("ACTIVE")
 	return nil
 }
 
 // serviceLinkedRoleOutputs name the role the way IAM does for a service:
 // AWSServiceRoleForEC2Spot under aws-service-role/spot.amazonaws.com/.
-func serviceLinkedRoleOutputs(r *Resource, a account, out resource.PropertyMap) error {
-	service := str(r.Inputs, "awsServiceName")
+func serviceLinkedRoleOutputs(r *Resource, a Account, out resource.PropertyMap) error {
+	service := Str(r.Inputs, "awsServiceName")
 	names := map[string]string{"spot.amazonaws.com": "AWSServiceRoleForEC2Spot"}
 	name, ok := names[service]
 	if !ok {
@@ -91,8 +110,8 @@ func serviceLinkedRoleOutputs(r *Resource, a account, out resource.PropertyMap) 
 	return nil
 }
 
-func accessEntryOutputs(r *Resource, a account, out resource.PropertyMap) error {
-	out["accessEntryArn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:access-entry/%s/%s", a.Partition, a.Region, a.AccountID, str(r.Inputs, "clusterName"), r.ID))
+func accessEntryOutputs(r *Resource, a Account, out resource.PropertyMap) error {
+	out["accessEntryArn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:access-entry/%s/%s", a.Partition, a.Region, a.AccountID, Str(r.Inputs, "clusterName"), r.ID))
 	return nil
 }
 
@@ -109,7 +128,7 @@ var idPrefixes = map[string]string{
 	"aws:ec2/flowLog:FlowLog":                           "fl-",
 }
 
-func logGroupOutputs(r *Resource, a account, out resource.PropertyMap) error {
+func logGroupOutputs(r *Resource, a Account, out resource.PropertyMap) error {
 	name := nameOrAuto(r, "name", out)
 	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", a.Partition, a.Region, a.AccountID, name))
 	return nil
@@ -131,11 +150,11 @@ func nameOrAuto(r *Resource, key resource.PropertyKey, out resource.PropertyMap)
 }
 
 func uuidOf(seed string) string {
-	h := shortID(seed) + shortID(seed+"/2")
+	h := ShortID(seed) + ShortID(seed+"/2")
 	return fmt.Sprintf("%s-%s-4%s-8%s-%s", h[0:8], h[8:12], h[13:16], h[17:20], h[20:32])
 }
 
-func kmsKeyOutputs(r *Resource, a account, out resource.PropertyMap) error {
+func kmsKeyOutputs(r *Resource, a Account, out resource.PropertyMap) error {
 	id := uuidOf(r.URN)
 	r.ID = id
 	out["keyId"] = resource.NewProperty(id)
@@ -144,14 +163,14 @@ func kmsKeyOutputs(r *Resource, a account, out resource.PropertyMap) error {
 }
 
 func arnOutputs(service, prefix string, nameKey resource.PropertyKey) outputFunc {
-	return func(r *Resource, a account, out resource.PropertyMap) error {
+	return func(r *Resource, a Account, out resource.PropertyMap) error {
 		name := nameOrAuto(r, nameKey, out)
 		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:%s:%s:%s:%s%s", a.Partition, service, a.Region, a.AccountID, prefix, strings.TrimPrefix(name, prefix)))
 		return nil
 	}
 }
 
-func iamRoleOutputs(r *Resource, a account, out resource.PropertyMap) error {
+func iamRoleOutputs(r *Resource, a Account, out resource.PropertyMap) error {
 	name := nameOrAuto(r, "name", out)
 	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.AccountID, name))
 	out["uniqueId"] = resource.NewProperty("AROA" + strings.ToUpper(r.ID))
@@ -159,14 +178,14 @@ func iamRoleOutputs(r *Resource, a account, out resource.PropertyMap) error {
 }
 
 func iamNamedOutputs(kind string) outputFunc {
-	return func(r *Resource, a account, out resource.PropertyMap) error {
+	return func(r *Resource, a Account, out resource.PropertyMap) error {
 		name := nameOrAuto(r, "name", out)
 		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:iam::%s:%s/%s", a.Partition, a.AccountID, kind, name))
 		return nil
 	}
 }
 
-func launchTemplateOutputs(r *Resource, a account, out resource.PropertyMap) error {
+func launchTemplateOutputs(r *Resource, a Account, out resource.PropertyMap) error {
 	r.ID = "lt-" + r.ID
 	nameOrAuto(r, "name", out)
 	out["latestVersion"] = resource.NewProperty(1.0)
@@ -175,83 +194,84 @@ func launchTemplateOutputs(r *Resource, a account, out resource.PropertyMap) err
 	return nil
 }
 
-func nodeGroupOutputs(r *Resource, a account, out resource.PropertyMap) error {
+func nodeGroupOutputs(r *Resource, a Account, out resource.PropertyMap) error {
 	name := nameOrAuto(r, "nodeGroupName", out)
-	cluster := str(r.Inputs, "clusterName")
+	cluster := Str(r.Inputs, "clusterName")
 	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:nodegroup/%s/%s/%s", a.Partition, a.Region, a.AccountID, cluster, name, r.ID))
 	out["status"] = resource.NewProperty("ACTIVE")
 	return nil
 }
 
-func addonOutputs(r *Resource, a account, out resource.PropertyMap) error {
-	cluster, addon := str(r.Inputs, "clusterName"), str(r.Inputs, "addonName")
+func addonOutputs(r *Resource, a Account, out resource.PropertyMap) error {
+	cluster, addon := Str(r.Inputs, "clusterName"), Str(r.Inputs, "addonName")
 	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:addon/%s/%s/%s", a.Partition, a.Region, a.AccountID, cluster, addon, r.ID))
 	return nil
 }
 
-func identityProviderOutputs(r *Resource, a account, out resource.PropertyMap) error {
-	cluster := str(r.Inputs, "clusterName")
+func identityProviderOutputs(r *Resource, a Account, out resource.PropertyMap) error {
+	cluster := Str(r.Inputs, "clusterName")
 	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:identityproviderconfig/%s/oidc/%s", a.Partition, a.Region, a.AccountID, cluster, r.Name))
 	out["status"] = resource.NewProperty("ACTIVE")
 	return nil
 }
 
-// eksClusterOutputs answers for pulumi-eks's Cluster, a multi-language
-// component whose children (the aws:eks/cluster:Cluster, its IAM role, the
-// IRSA OIDC provider) live in the eks provider plugin and are never
-// registered by this program. Its "eksCluster" output is a reference to that
-// child cluster. The SDK resolves a reference by asking the engine for the
-// referenced URN, so the harness points it at the component itself and puts
-// the child cluster's fields (certificateAuthority, identities, vpcConfig, ...)
-// into the component's recorded state: the program reads exactly the fields
-// it would read from the real child.
-func eksClusterOutputs(r *Resource, a account, out resource.PropertyMap) error {
-	name := str(r.Inputs, "name")
-	if name == "" {
-		return fmt.Errorf("the program must name the EKS cluster explicitly")
-	}
-	oidcID := strings.ToUpper(shortID(r.URN + "/oidc"))[:16] + strings.ToUpper(shortID(r.URN + "/oidc2"))[:16]
-	endpoint := fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", strings.ToUpper(shortID(r.URN)), a.Region)
-	ca := base64.StdEncoding.EncodeToString([]byte("mock certificate authority of " + name))
-	issuer := fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", a.Region, oidcID)
-	clusterID := shortID(r.URN + "/cluster")
-
-	out["eksCluster"] = resource.NewResourceReferenceProperty(resource.ResourceReference{
-		URN:  resource.URN(r.URN),
-		Type: "aws:eks/cluster:Cluster",
-		Name: r.Name + "-eksCluster",
-		ID:   resource.NewProperty(clusterID),
-	})
-	// The child cluster's fields, read through the reference above.
-	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", a.Partition, a.Region, a.AccountID, name))
-	out["endpoint"] = resource.NewProperty(endpoint)
+// eksClusterOutputs answers for the EKS control plane, aws:eks/cluster:Cluster:
+// its endpoint, certificate authority, OIDC issuer and cluster security
+// group, as EKS reports them once the cluster is ACTIVE.
+func eksClusterOutputs(r *Resource, a Account, out resource.PropertyMap) error {
+	name := nameOrAuto(r, "name", out)
+	c := EKSClusterOf(r.URN, name, a)
+	r.ID = name
+	out["arn"] = resource.NewProperty(c.ARN)
+	out["endpoint"] = resource.NewProperty(c.Endpoint)
 	out["status"] = resource.NewProperty("ACTIVE")
 	out["platformVersion"] = resource.NewProperty("eks.1")
-	out["certificateAuthority"] = resource.NewProperty(resource.PropertyMap{"data": resource.NewProperty(ca)})
+	out["clusterId"] = resource.NewProperty(ShortID(r.URN + "/cluster"))
+	out["certificateAuthority"] = resource.NewProperty(resource.PropertyMap{"data": resource.NewProperty(c.CertificateAuthority)})
 	out["identities"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
 		"oidcs": resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
-			"issuer": resource.NewProperty(issuer),
+			"issuer": resource.NewProperty(c.Issuer),
 		})}),
 	})})
-	out["vpcConfig"] = resource.NewProperty(resource.PropertyMap{
-		"clusterSecurityGroupId": resource.NewProperty("sg-" + shortID(r.URN+"/sg")),
-		"vpcId":                  r.Inputs["vpcId"],
-		"subnetIds":              r.Inputs["privateSubnetIds"],
-	})
-	kubeconfig := kubeconfigFor(name, endpoint, ca, a.Region)
-	out["kubeconfigJson"] = resource.MakeSecret(resource.NewProperty(kubeconfig))
-	out["kubeconfig"] = resource.MakeSecret(resource.NewProperty(kubeconfig))
+	vpc := resource.PropertyMap{"clusterSecurityGroupId": resource.NewProperty(c.SecurityGroupID)}
+	if in, ok := r.Inputs["vpcConfig"]; ok && in.IsObject() {
+		for k, v := range in.ObjectValue() {
+			vpc[k] = v
+		}
+	}
+	out["vpcConfig"] = resource.NewProperty(vpc)
 	return nil
 }
 
-func kubeconfigFor(name, endpoint, ca, region string) string {
+// EKSCluster is what EKS reports of a cluster that the program reads.
+type EKSCluster struct {
+	ARN, Endpoint, CertificateAuthority, Issuer, SecurityGroupID string
+}
+
+// EKSClusterOf is the cluster EKS would report for the resource of this URN
+// and name in this account.
+func EKSClusterOf(urn, name string, a Account) EKSCluster {
+	oidcID := strings.ToUpper(ShortID(urn + "/oidc"))[:16] + strings.ToUpper(ShortID(urn + "/oidc2"))[:16]
+	return EKSCluster{
+		ARN:                  fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", a.Partition, a.Region, a.AccountID, name),
+		Endpoint:             fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", strings.ToUpper(ShortID(urn)), a.Region),
+		CertificateAuthority: base64.StdEncoding.EncodeToString([]byte("mock certificate authority of " + name)),
+		Issuer:               fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", a.Region, oidcID),
+		SecurityGroupID:      "sg-" + ShortID(urn+"/sg"),
+	}
+}
+
+// KubeconfigFor is the kubeconfig pulumi-eks writes for a cluster: it
+// authenticates with `aws eks get-token`.
+func KubeconfigFor(name, endpoint, ca, region string) string {
 	return fmt.Sprintf(`{"apiVersion":"v1","kind":"Config","clusters":[{"name":"kubernetes","cluster":{"server":%q,"certificate-authority-data":%q}}],`+
 		`"contexts":[{"name":"aws","context":{"cluster":"kubernetes","user":"aws"}}],"current-context":"aws",`+
 		`"users":[{"name":"aws","user":{"exec":{"apiVersion":"client.authentication.k8s.io/v1beta1","command":"aws","args":["eks","get-token","--cluster-name",%q,"--region",%q]}}}]}`,
 		endpoint, ca, name, region)
 }
 
-func str(m resource.PropertyMap, key resource.PropertyKey) string {
+// Str reads a string property, through a secret; "" when absent.
+func Str(m resource.PropertyMap, key resource.PropertyKey) string {
 	v, ok := m[key]
 	if !ok {
 		return ""
@@ -263,4 +283,29 @@ func str(m resource.PropertyMap, key resource.PropertyKey) string {
 		return v.StringValue()
 	}
 	return ""
+}
+
+// Update is what the cloud reports after an in-place update: the new inputs
+// over what it had computed. A launch template gets a new version (its
+// number is unknown in a preview, as the real provider reports it).
+// olds are the outputs before, oldInputs the inputs they were made from: an
+// input the program no longer sets is gone.
+func Update(typ string, olds, oldInputs, news resource.PropertyMap, preview bool) resource.PropertyMap {
+	out := olds.Copy()
+	for k := range oldInputs {
+		if _, ok := news[k]; !ok {
+			delete(out, k)
+		}
+	}
+	for k, v := range news {
+		out[k] = v
+	}
+	if typ == "aws:ec2/launchTemplate:LaunchTemplate" {
+		if preview {
+			out["latestVersion"] = resource.MakeComputed(resource.NewProperty(""))
+		} else if v, ok := olds["latestVersion"]; ok && v.IsNumber() {
+			out["latestVersion"] = resource.NewProperty(v.NumberValue() + 1)
+		}
+	}
+	return out
 }

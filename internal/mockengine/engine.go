@@ -11,9 +11,6 @@
 package mockengine
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,6 +19,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksplatform/eksplatform/internal/awsanswers"
 )
 
 // Project is the Pulumi project name the program runs under.
@@ -161,7 +160,7 @@ func (e *Engine) NewResource(args pulumi.MockResourceArgs) (string, resource.Pro
 			// unknown (it drops unknowns when it decodes inputs), so the
 			// kubeconfig stays known here; everything else of the cluster
 			// (name, endpoint, issuer, security group) is unknown.
-			kubeconfig := kubeconfigFor(str(r.Inputs, "name"), "https://preview.invalid", "", "preview")
+			kubeconfig := awsanswers.KubeconfigFor(awsanswers.Str(r.Inputs, "name"), "https://preview.invalid", "", "preview")
 			r.Outputs["kubeconfigJson"] = resource.MakeSecret(resource.NewProperty(kubeconfig))
 		}
 		e.resources[r.URN] = r
@@ -191,11 +190,7 @@ func (e *Engine) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	e.invokes = append(e.invokes, inv)
 	acct := e.accountOf(inv.Provider)
 	e.mu.Unlock()
-	answer, ok := invokeAnswers[args.Token]
-	if !ok {
-		return nil, fmt.Errorf("mockengine: no canned answer for invoke %s; add one to internal/mockengine/invokes.go", args.Token)
-	}
-	out, err := answer(inv, acct)
+	out, err := awsanswers.Invoke(args.Token, inv.Args, acct)
 	if err != nil {
 		return nil, fmt.Errorf("mockengine: invoke %s: %w", args.Token, err)
 	}
@@ -275,58 +270,13 @@ func providerURN(ref string) string {
 	return ref
 }
 
-// shortID is a deterministic stand-in for a cloud id.
-func shortID(seed string) string {
-	sum := sha256.Sum256([]byte(seed))
-	return hex.EncodeToString(sum[:])[:17]
-}
-
-// account is where an AWS provider points: its region and (allowed) account.
-type account struct {
-	Region    string
-	AccountID string
-	Partition string
-}
+func shortID(seed string) string { return awsanswers.ShortID(seed) }
 
 // accountOf reads region and account from a recorded AWS provider. Callers hold e.mu.
-func (e *Engine) accountOf(providerURN string) account {
-	a := account{Region: "us-east-1", AccountID: "000000000000", Partition: "aws"}
+func (e *Engine) accountOf(providerURN string) awsanswers.Account {
 	p, ok := e.providers[providerURN]
 	if !ok {
-		return a
+		return awsanswers.AccountOf(nil)
 	}
-	if v, ok := p.Inputs["region"]; ok && v.IsString() {
-		a.Region = v.StringValue()
-	}
-	if ids := stringsOf(p.Inputs["allowedAccountIds"]); len(ids) > 0 {
-		a.AccountID = ids[0]
-	}
-	switch {
-	case strings.HasPrefix(a.Region, "us-gov-"):
-		a.Partition = "aws-us-gov"
-	case strings.HasPrefix(a.Region, "cn-"):
-		a.Partition = "aws-cn"
-	}
-	return a
-}
-
-// stringsOf reads a string list that the SDK may have sent as a list or, for
-// provider inputs, as a JSON-encoded string.
-func stringsOf(v resource.PropertyValue) []string {
-	switch {
-	case v.IsArray():
-		var out []string
-		for _, x := range v.ArrayValue() {
-			if x.IsString() {
-				out = append(out, x.StringValue())
-			}
-		}
-		return out
-	case v.IsString():
-		var out []string
-		if json.Unmarshal([]byte(v.StringValue()), &out) == nil {
-			return out
-		}
-	}
-	return nil
+	return awsanswers.AccountOf(p.Inputs)
 }

@@ -1,0 +1,45 @@
+package awsanswers
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+)
+
+func TestReplaceKeysNameWhatOnlyCreateTakes(t *testing.T) {
+	ng := func(instance string, release string) resource.PropertyMap {
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"clusterName":    "sandbox-use1",
+			"instanceTypes":  []any{instance},
+			"releaseVersion": release,
+			"launchTemplate": map[string]any{"id": "lt-1", "version": "1"},
+		})
+	}
+	// A new AMI release is an in-place update; another instance type is a new node group.
+	assert.Empty(t, ReplaceKeys("aws:eks/nodeGroup:NodeGroup", ng("m7g.large", "1.36.1"), ng("m7g.large", "1.37.0")))
+	assert.Equal(t, []resource.PropertyKey{"instanceTypes"}, ReplaceKeys("aws:eks/nodeGroup:NodeGroup", ng("m7g.large", "1"), ng("m7g.xlarge", "1")))
+
+	lt := func(id, version string) resource.PropertyMap {
+		m := ng("m7g.large", "1")
+		m["launchTemplate"] = resource.NewProperty(resource.NewPropertyMapFromMap(map[string]any{"id": id, "version": version}))
+		return m
+	}
+	assert.Empty(t, ReplaceKeys("aws:eks/nodeGroup:NodeGroup", lt("lt-1", "1"), lt("lt-1", "2")), "a launch template's new version rolls the group in place")
+	assert.Equal(t, []resource.PropertyKey{"launchTemplate"}, ReplaceKeys("aws:eks/nodeGroup:NodeGroup", lt("lt-1", "1"), lt("lt-2", "1")))
+
+	cluster := func(version, admin string) resource.PropertyMap {
+		return resource.NewPropertyMapFromMap(map[string]any{"name": "c", "version": version,
+			"accessConfig": map[string]any{"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": admin}})
+	}
+	assert.Empty(t, ReplaceKeys("aws:eks/cluster:Cluster", cluster("1.36", "false"), cluster("1.37", "false")), "a version bump is UpdateClusterVersion")
+	assert.Equal(t, []resource.PropertyKey{"accessConfig"}, ReplaceKeys("aws:eks/cluster:Cluster", cluster("1.36", "false"), cluster("1.36", "true")))
+	assert.Empty(t, ReplaceKeys("aws:ec2/vpc:Vpc", cluster("1", "a"), cluster("2", "b")), "kinds without a rule are never replaced by the stand-ins")
+}
+
+func TestEveryReplacementRuleSaysWhereItWasRead(t *testing.T) {
+	for typ, r := range Replaces {
+		assert.NotEmpty(t, r.Paths, typ)
+		assert.Contains(t, r.Source, "API Reference", typ)
+	}
+}
