@@ -43,3 +43,19 @@ func TestEveryReplacementRuleSaysWhereItWasRead(t *testing.T) {
 		assert.Contains(t, r.Source, "API Reference", typ)
 	}
 }
+
+func TestAnUpdateKeepsWhatTheCloudComputedAndDropsWhatTheProgramNoLongerSets(t *testing.T) {
+	olds := resource.NewPropertyMapFromMap(map[string]any{"name": "lt", "description": "old", "arn": "arn:aws:ec2:::launch-template/lt-1", "latestVersion": 1.0})
+	oldInputs := resource.NewPropertyMapFromMap(map[string]any{"name": "lt", "description": "old"})
+	news := resource.NewPropertyMapFromMap(map[string]any{"name": "lt", "userData": "new"})
+
+	got := Update("aws:ec2/launchTemplate:LaunchTemplate", olds, oldInputs, news, false)
+	assert.Equal(t, "arn:aws:ec2:::launch-template/lt-1", got["arn"].StringValue(), "computed outputs stay")
+	assert.NotContains(t, got, resource.PropertyKey("description"), "an input the program dropped is gone")
+	assert.Equal(t, "new", got["userData"].StringValue())
+	assert.Equal(t, 2.0, got["latestVersion"].NumberValue(), "an updated launch template has a new version")
+
+	preview := Update("aws:ec2/launchTemplate:LaunchTemplate", olds, oldInputs, news, true)
+	assert.True(t, preview["latestVersion"].IsComputed(), "the new version is not known before the update runs")
+	assert.Equal(t, 1.0, olds["latestVersion"].NumberValue(), "olds are not changed")
+}
