@@ -85,10 +85,21 @@ part_kwok() {
 	local mod=sigs.k8s.io/kwok
 	local v; v="$(pinned kwok "$mod")"
 	local dst="$cache/kwok-$v"
-	if [[ -x "$dst/kwok" ]]; then echo "$dst"; return; fi
+	if [[ -x "$dst/kwok" && -s "$dst/stages.yaml" ]]; then echo "$dst"; return; fi
 	log "building kwok $v"
 	mkdir -p "$dst.tmp"
 	(cd "$here/kwok" && go build -trimpath -ldflags "-X sigs.k8s.io/kwok/pkg/consts.Version=$v" -o "$dst.tmp/kwok" "$mod/cmd/kwok")
+	# kwok runs no lifecycle without Stage objects; these are upstream's own
+	# defaults at the pinned version (nodes become Ready and keep a heartbeat,
+	# pods become Ready, complete and go away when deleted).
+	local src; src="$(cd "$here/kwok" && go list -m -f '{{.Dir}}' "$mod")/kustomize/stage"
+	local f first=1
+	for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+		pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+		[[ $first -eq 1 ]] || echo "---" >>"$dst.tmp/stages.yaml"
+		first=0
+		cat "$src/$f" >>"$dst.tmp/stages.yaml"
+	done
 	rm -rf "$dst" && mv "$dst.tmp" "$dst"
 	echo "$dst"
 }
