@@ -184,9 +184,7 @@ func (b *Box) startCluster(ctx context.Context, name string) error {
 	if err := os.WriteFile(c.Kubeconfig, kubeconfig, 0o600); err != nil {
 		return err
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(b.pki.CAPEM)
-	c.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	c.client = clientFor(b.pki.CAPEM)
 
 	k := b.parts.Kubernetes
 	if err := b.start(name+"-apiserver", filepath.Join(k, "kube-apiserver"),
@@ -205,10 +203,11 @@ func (b *Box) startCluster(ctx context.Context, name string) error {
 	}
 	// nodelifecycle takes off the node.kubernetes.io/not-ready taint the
 	// API server puts on every new Node once kwok reports it Ready; without
-	// it nothing is ever scheduled.
+	// it nothing is ever scheduled. endpoint and endpointslice give a
+	// Service the endpoints the kubernetes provider waits for.
 	if err := b.start(name+"-controller-manager", filepath.Join(k, "kube-controller-manager"),
 		"--kubeconfig="+c.Kubeconfig, "--leader-elect=false", "--secure-port=0",
-		"--controllers=namespace,garbagecollector,deployment,replicaset,serviceaccount,serviceaccount-token,nodelifecycle",
+		"--controllers=namespace,garbagecollector,deployment,replicaset,serviceaccount,serviceaccount-token,nodelifecycle,endpoint,endpointslice",
 		"--service-account-private-key-file="+b.pki.SAKeyFile, "--root-ca-file="+b.pki.CAFile,
 	); err != nil {
 		return err
@@ -238,6 +237,14 @@ func (c *Cluster) get(ctx context.Context, path string) error {
 // Do sends a request to the API server as box-admin and returns the body
 // of a 2xx answer.
 func (c *Cluster) Do(ctx context.Context, method, path string, body any) ([]byte, error) {
+	contentType := "application/json"
+	if method == http.MethodPatch {
+		contentType = "application/merge-patch+json"
+	}
+	return c.do(ctx, method, path, contentType, body)
+}
+
+func (c *Cluster) do(ctx context.Context, method, path, contentType string, body any) ([]byte, error) {
 	var rd *bytes.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -253,7 +260,7 @@ func (c *Cluster) Do(ctx context.Context, method, path string, body any) ([]byte
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return nil, err
@@ -381,4 +388,40 @@ func (c *Cluster) Describe(ctx context.Context) string {
 		}
 	}
 	return out.String()
+}
+
+func clientFor(caPEM []byte) *http.Client {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+}
+
+// Connect is a client of the cluster whose kubeconfig (as Start writes it)
+// is at path: how the stand-in aws plugin, in its own process, reaches the
+// box to bring up the nodes of a node group.
+func Connect(path string) (*Cluster, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var kc struct {
+		Clusters []struct {
+			Name    string
+			Cluster struct {
+				Server string
+				CA     []byte `json:"certificate-authority-data"`
+			}
+		}
+		Users []struct {
+			User struct{ Token string }
+		}
+	}
+	if err := json.Unmarshal(data, &kc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(kc.Clusters) != 1 || len(kc.Users) != 1 {
+		return nil, fmt.Errorf("%s: not a box kubeconfig (one cluster, one user)", path)
+	}
+	cl := kc.Clusters[0]
+	return &Cluster{Name: cl.Name, Server: cl.Cluster.Server, Kubeconfig: path, token: kc.Users[0].User.Token, client: clientFor(cl.Cluster.CA)}, nil
 }

@@ -2,7 +2,10 @@ package box
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 )
 
 // Taint is a node taint.
@@ -38,4 +41,57 @@ func (c *Cluster) AddNode(ctx context.Context, n Node) error {
 		"status": map[string]any{"capacity": capacity, "allocatable": capacity},
 	})
 	return err
+}
+
+// OwnerLabel says which stand-in brought a node (a node group's id hash,
+// "karpenter", "fargate"), so that it can take them away again.
+const OwnerLabel = "box.eksplatform.io/owner"
+
+// NodeNames lists the nodes matching a label selector.
+func (c *Cluster) NodeNames(ctx context.Context, selector string) ([]string, error) {
+	body, err := c.Do(ctx, http.MethodGet, "/api/v1/nodes?labelSelector="+url.QueryEscape(selector), nil)
+	if err != nil {
+		return nil, err
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct{ Name string } `json:"metadata"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range list.Items {
+		out = append(out, it.Metadata.Name)
+	}
+	return out, nil
+}
+
+// EnsureNode creates the node unless it exists.
+func (c *Cluster) EnsureNode(ctx context.Context, n Node) error {
+	if _, err := c.Do(ctx, http.MethodGet, "/api/v1/nodes/"+n.Name, nil); err == nil {
+		return nil
+	}
+	err := c.AddNode(ctx, n)
+	if err != nil && strings.Contains(err.Error(), "409") {
+		return nil
+	}
+	return err
+}
+
+// DeleteNodes deletes the nodes matching a label selector: a node group or
+// node pool taking its instances away. The pods on them go with them (the
+// garbage collector and kwok), and the scheduler places their replacements.
+func (c *Cluster) DeleteNodes(ctx context.Context, selector string) error {
+	names, err := c.NodeNames(ctx, selector)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, err := c.Do(ctx, http.MethodDelete, "/api/v1/nodes/"+n, nil); err != nil && !strings.Contains(err.Error(), "404") {
+			return err
+		}
+	}
+	return nil
 }

@@ -143,7 +143,7 @@ func (*awsProvider) Diff(_ context.Context, r *pulumirpc.DiffRequest) (*pulumirp
 // Create answers a preview with the inputs alone (everything the cloud
 // computes is unknown until it runs) and a create with the table's outputs
 // under a new id.
-func (p *awsProvider) Create(_ context.Context, r *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+func (p *awsProvider) Create(ctx context.Context, r *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	inputs, err := unmarshal(r.GetProperties())
 	if err != nil {
 		return nil, err
@@ -160,6 +160,9 @@ func (p *awsProvider) Create(_ context.Context, r *pulumirpc.CreateRequest) (*pu
 	out, err := awsanswers.Create(&res, p.acct())
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", res.Type, res.Name, err)
+	}
+	if err := launch(ctx, res.Type, res.ID, inputs, out); err != nil {
+		return nil, err
 	}
 	props, err := marshalled(out)
 	if err != nil {
@@ -196,7 +199,16 @@ func (*awsProvider) Update(_ context.Context, r *pulumirpc.UpdateRequest) (*pulu
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
 
-func (*awsProvider) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+// Delete forgets the resource (the engine drops it from the state) and
+// takes a node group's instances out of the box.
+func (*awsProvider) Delete(ctx context.Context, r *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	props, err := unmarshal(r.GetProperties())
+	if err != nil {
+		return nil, err
+	}
+	if err := terminate(ctx, typeOf(r.GetUrn()), r.GetId(), props); err != nil {
+		return nil, err
+	}
 	return &emptypb.Empty{}, nil
 }
 
