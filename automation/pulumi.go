@@ -101,6 +101,10 @@ func (b *PulumiBackend) Open(ctx context.Context, c *environments.Cluster) (Stac
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if s, ok := b.opened[c.Name]; ok {
+		// The stack's workspace is kept (opening it runs the CLI), but the
+		// program is always the one of the cluster given now: a driver
+		// that runs an edited or reloaded fleet runs that fleet.
+		s.stack.Workspace().SetProgram(b.opts.Program(c))
 		return s, nil
 	}
 	s, err := auto.UpsertStackInlineSource(ctx, c.Name, ProjectName, b.opts.Program(c), b.workspaceOptions()...)

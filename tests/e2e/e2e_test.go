@@ -400,3 +400,36 @@ func TestTwoFirstRunsOnANewStack(t *testing.T) {
 	}
 	assert.Positive(t, succeeded, "one of the runs updates the stack")
 }
+
+// TestABackendRunsTheFleetItIsGiven: a driver that runs a second fleet
+// (the same clusters, another eks_version: a reloaded or edited copy of
+// the environments) through the same backend runs the second fleet's
+// program, not the one its first run opened the stack with.
+func TestABackendRunsTheFleetItIsGiven(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 1, 1)
+	ctx := t.Context()
+	d := e.driver()
+	_, err := d.Run(ctx, e.plan(t), automation.RunOptions{Op: automation.OpUp})
+	require.NoError(t, err, e.log.String())
+
+	bumped := *e.fleet
+	bumped.Roles = nil
+	for _, r := range e.fleet.Roles {
+		role := *r
+		role.Clusters = nil
+		for _, c := range r.Clusters {
+			next := *c
+			next.EKSVersion = "1.35"
+			role.Clusters = append(role.Clusters, &next)
+		}
+		bumped.Roles = append(bumped.Roles, &role)
+	}
+	zero := time.Duration(0)
+	plan, err := automation.NewRollout(&bumped, automation.Selection{}, automation.RolloutOptions{Bake: &zero})
+	require.NoError(t, err)
+	rep, err := d.Run(ctx, plan, automation.RunOptions{Op: automation.OpUp})
+	require.NoError(t, err, e.log.String())
+	c := rep.Waves[0].Clusters[0]
+	assert.Equal(t, "1.35", c.Result.Outputs["kubernetesVersion"], "the second fleet's program ran")
+}
