@@ -291,6 +291,22 @@ func Str(m resource.PropertyMap, key resource.PropertyKey) string {
 // olds are the outputs before, oldInputs the inputs they were made from: an
 // input the program no longer sets is gone.
 func Update(typ string, olds, oldInputs, news resource.PropertyMap, preview bool) resource.PropertyMap {
+	out := merge(olds, oldInputs, news)
+	if typ == "aws:ec2/launchTemplate:LaunchTemplate" {
+		if preview {
+			out["latestVersion"] = resource.MakeComputed(resource.NewProperty(""))
+		} else if v, ok := olds["latestVersion"]; ok && v.IsNumber() {
+			out["latestVersion"] = resource.NewProperty(v.NumberValue() + 1)
+		}
+	}
+	return out
+}
+
+// merge lays new inputs over old outputs, object by object: what the cloud
+// computed inside an input object (an EKS cluster's
+// vpcConfig.clusterSecurityGroupId) stays, an input the program no longer
+// sets is gone, anything else takes the new value.
+func merge(olds, oldInputs, news resource.PropertyMap) resource.PropertyMap {
 	out := olds.Copy()
 	for k := range oldInputs {
 		if _, ok := news[k]; !ok {
@@ -298,14 +314,16 @@ func Update(typ string, olds, oldInputs, news resource.PropertyMap, preview bool
 		}
 	}
 	for k, v := range news {
-		out[k] = v
-	}
-	if typ == "aws:ec2/launchTemplate:LaunchTemplate" {
-		if preview {
-			out["latestVersion"] = resource.MakeComputed(resource.NewProperty(""))
-		} else if v, ok := olds["latestVersion"]; ok && v.IsNumber() {
-			out["latestVersion"] = resource.NewProperty(v.NumberValue() + 1)
+		old, inOld := olds[k]
+		if inOld && old.IsObject() && v.IsObject() {
+			var oldIn resource.PropertyMap
+			if i, ok := oldInputs[k]; ok && i.IsObject() {
+				oldIn = i.ObjectValue()
+			}
+			out[k] = resource.NewProperty(merge(old.ObjectValue(), oldIn, v.ObjectValue()))
+			continue
 		}
+		out[k] = v
 	}
 	return out
 }

@@ -59,3 +59,30 @@ func TestAnUpdateKeepsWhatTheCloudComputedAndDropsWhatTheProgramNoLongerSets(t *
 	assert.True(t, preview["latestVersion"].IsComputed(), "the new version is not known before the update runs")
 	assert.Equal(t, 1.0, olds["latestVersion"].NumberValue(), "olds are not changed")
 }
+
+// TestAnUpdateKeepsWhatTheCloudComputedInsideAnObject: an EKS cluster's
+// vpcConfig is an input object in which AWS computes clusterSecurityGroupId
+// and vpcId; a version update (or any change of an input inside it) keeps
+// them. The box's version-bump preview showed every consumer of the
+// cluster security group as changed when a shallow merge dropped them.
+func TestAnUpdateKeepsWhatTheCloudComputedInsideAnObject(t *testing.T) {
+	olds := resource.NewPropertyMapFromMap(map[string]any{"version": "1.36", "vpcConfig": map[string]any{
+		"subnetIds": []any{"subnet-1"}, "endpointPublicAccess": true, "publicAccessCidrs": []any{"203.0.113.0/24"},
+		"clusterSecurityGroupId": "sg-0eks", "vpcId": "vpc-1",
+	}})
+	oldInputs := resource.NewPropertyMapFromMap(map[string]any{"version": "1.36", "vpcConfig": map[string]any{
+		"subnetIds": []any{"subnet-1"}, "endpointPublicAccess": true, "publicAccessCidrs": []any{"203.0.113.0/24"},
+	}})
+	news := resource.NewPropertyMapFromMap(map[string]any{"version": "1.37", "vpcConfig": map[string]any{
+		"subnetIds": []any{"subnet-1"}, "endpointPublicAccess": true,
+	}})
+	for _, preview := range []bool{true, false} {
+		got := Update("aws:eks/cluster:Cluster", olds, oldInputs, news, preview)
+		vpc := got["vpcConfig"].ObjectValue()
+		assert.Equal(t, "sg-0eks", vpc["clusterSecurityGroupId"].StringValue(), "computed inside the object stays")
+		assert.Equal(t, "vpc-1", vpc["vpcId"].StringValue())
+		assert.NotContains(t, vpc, resource.PropertyKey("publicAccessCidrs"), "an input the program dropped inside the object is gone")
+		assert.Equal(t, "1.37", got["version"].StringValue())
+	}
+	assert.Contains(t, olds["vpcConfig"].ObjectValue(), resource.PropertyKey("publicAccessCidrs"), "olds are not changed")
+}
