@@ -211,7 +211,9 @@ func (d *Driver) Run(ctx context.Context, plan *Rollout, opts RunOptions) (*Repo
 	case OpUp, OpRefresh:
 		err = d.runWaves(ctx, plan, rep, opts)
 	case OpDestroy:
-		err = d.runReverse(ctx, plan, rep, opts)
+		if err = refuseNotEphemeral(plan); err == nil {
+			err = d.runReverse(ctx, plan, rep, opts)
+		}
 	default:
 		err = fmt.Errorf("unknown operation %q", opts.Op)
 	}
@@ -617,4 +619,28 @@ func DescribePending(pending []PendingOperation) string {
 		parts[i] = p.Type + " " + p.URN
 	}
 	return fmt.Sprintf("%d pending operation(s): %s", len(pending), strings.Join(parts, ", "))
+}
+
+// refuseNotEphemeral refuses a destroy that selects a cluster whose role is
+// not ephemeral. Pulumi's protect flag stops the engine only at the
+// protected resource itself, after it has deleted everything unprotected
+// of the stack (the platform's releases, namespaces, StorageClasses, IAM
+// roles): a destroy of a protected cluster must not start at all.
+func refuseNotEphemeral(plan *Rollout) error {
+	var refused []string
+	var file string
+	for _, w := range plan.Waves {
+		for _, c := range w.Clusters {
+			if !c.Ephemeral {
+				refused = append(refused, fmt.Sprintf("%s (role %s) is not ephemeral", c.Name, c.Role))
+				file = c.File
+			}
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: destroy refuses to start: %s; its EKS cluster, KMS key and file systems are protected, and the engine would delete "+
+		"everything else of the stack before refusing them. Set \"ephemeral\": true in the role's file (%s; a reviewed change) first; nothing was changed",
+		ErrProtected, strings.Join(refused, "; "), file)
 }

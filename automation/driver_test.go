@@ -194,8 +194,9 @@ func TestDestroyRunsInReverseWaveOrder(t *testing.T) {
 	for _, c := range []string{"sandbox-01", "sandbox-02", "nonprod-01", "nonprod-02", "prod-01", "prod-02"} {
 		h.f.State[c] = []automation.StateResource{{URN: "urn:" + c}}
 	}
-	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 2, extra: `"rollout": {"parallel": 1}`},
-		role{name: "nonprod", wave: 1, clusters: 2, extra: `"rollout": {"parallel": 1}`}, role{name: "prod", wave: 2, clusters: 2, extra: `"rollout": {"parallel": 1}`})
+	ephemeral := `"ephemeral": true, "rollout": {"parallel": 1}`
+	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 2, extra: ephemeral},
+		role{name: "nonprod", wave: 1, clusters: 2, extra: ephemeral}, role{name: "prod", wave: 2, clusters: 2, extra: ephemeral})
 	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{})
 	require.NoError(t, err)
 	rep, err := h.driver.Run(t.Context(), plan, automation.RunOptions{Op: automation.OpDestroy})
@@ -204,6 +205,33 @@ func TestDestroyRunsInReverseWaveOrder(t *testing.T) {
 	assert.Equal(t, "sandbox-01", rep.Waves[0].Clusters[0].Cluster, "the report keeps plan order")
 	assert.Empty(t, h.f.Ops("gate"))
 	assert.Empty(t, h.sleep.Bakes())
+}
+
+// TestDestroyRefusesClustersThatAreNotEphemeral: the engine refuses to
+// delete a protected resource only when it reaches it, after it has deleted
+// everything unprotected of the stack (the box showed a non-ephemeral
+// cluster's StorageClasses, namespaces and releases gone). So the driver
+// refuses a destroy that selects any non-ephemeral cluster before it opens
+// a single stack.
+func TestDestroyRefusesClustersThatAreNotEphemeral(t *testing.T) {
+	t.Parallel()
+	h := newHarness()
+	for _, c := range []string{"sandbox-01", "prod-01"} {
+		h.f.State[c] = []automation.StateResource{{URN: "urn:" + c}}
+	}
+	fleet := fleetOf(t, role{name: "sandbox", wave: 0, clusters: 1, extra: `"ephemeral": true`}, role{name: "prod", wave: 1, clusters: 1})
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{})
+	require.NoError(t, err)
+	rep, err := h.driver.Run(t.Context(), plan, automation.RunOptions{Op: automation.OpDestroy})
+	require.ErrorIs(t, err, automation.ErrProtected)
+	assert.Contains(t, err.Error(), "prod-01 (role prod) is not ephemeral")
+	assert.Contains(t, err.Error(), `"ephemeral": true`)
+	assert.Empty(t, h.f.ClustersOf("destroy"), "no stack was touched")
+	for _, w := range rep.Waves {
+		for _, c := range w.Clusters {
+			assert.Equal(t, automation.StatusNotRun, c.Status, c.Cluster)
+		}
+	}
 }
 
 func TestCanaryWaveRunsFirst(t *testing.T) {

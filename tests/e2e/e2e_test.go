@@ -103,7 +103,8 @@ func writeFleet(t *testing.T, roles int, clustersPerRole int) *environments.Flee
 	names := []string{"sandbox", "nonprod", "prod", "extra"}
 	files := make([]fleetfile.Role, 0, roles)
 	for r := range roles {
-		files = append(files, fleetfile.Role{Name: names[r], Wave: r, Clusters: clustersPerRole, ClusterPrefix: "e2e-"})
+		// Ephemeral, so that the lifecycle can end with a destroy.
+		files = append(files, fleetfile.Role{Name: names[r], Wave: r, Clusters: clustersPerRole, ClusterPrefix: "e2e-", Extra: `"ephemeral": true`})
 	}
 	return fleetfile.Load(t, files...)
 }
