@@ -12,7 +12,7 @@ PLAN_FLAGS ?=
 # The driver and its tests find the Pulumi CLI that `make setup` installed.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup build test lint validate plan synth iam-reference box
+.PHONY: help setup build test lint validate plan synth iam-reference box demo
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,8 +25,8 @@ setup: ## install Go modules and the Pulumi CLI (bin/pulumi); a second run is in
 build: ## build the CLI into bin/eksplatform
 	$(GO) build -o $(BIN)/eksplatform ./cmd/eksplatform
 
-test: setup ## run every test: unit, guardrail, CLI and end-to-end (runs setup first)
-	$(GO) test ./...
+test: setup box ## run every test: unit, guardrail, CLI, end-to-end and the cluster in a box (runs setup and box first)
+	$(GO) test -timeout 40m ./...
 
 lint: $(BIN)/golangci-lint ## run golangci-lint with .golangci.yml
 	$(BIN)/golangci-lint run ./...
@@ -49,3 +49,6 @@ iam-reference: ## re-extract tests/iamref/reference.json (AWS's IAM reference da
 
 box: ## build the cluster in a box's real parts (kube-apiserver, controller-manager, scheduler, etcd, kwok, the kubernetes provider) once per version into ~/.cache/eksplatform/box
 	./tools/box/build.sh
+
+demo: setup box ## roll the example fleet out on the cluster in a box (no AWS account) and write a version bump's PR report to out/demo/
+	$(GO) run ./tests/box/demo

@@ -81,14 +81,40 @@ func (c *Cluster) EnsureNode(ctx context.Context, n Node) error {
 }
 
 // DeleteNodes deletes the nodes matching a label selector: a node group or
-// node pool taking its instances away. The pods on them go with them (the
-// garbage collector and kwok), and the scheduler places their replacements.
+// node pool taking its instances away. Like EKS's managed node group it
+// cordons and drains the nodes first: their pods are deleted, so their ReplicaSets make
+// new ones, which the scheduler places on the nodes that remain.
 func (c *Cluster) DeleteNodes(ctx context.Context, selector string) error {
 	names, err := c.NodeNames(ctx, selector)
 	if err != nil {
 		return err
 	}
+	// Cordon them all first, so that a pod drained from one is not placed
+	// on another about to go.
 	for _, n := range names {
+		if _, err := c.Do(ctx, http.MethodPatch, "/api/v1/nodes/"+n, map[string]any{"spec": map[string]any{"unschedulable": true}}); err != nil && !strings.Contains(err.Error(), "404") {
+			return err
+		}
+	}
+	for _, n := range names {
+		body, err := c.Do(ctx, http.MethodGet, "/api/v1/pods?fieldSelector="+url.QueryEscape("spec.nodeName="+n), nil)
+		if err != nil {
+			return err
+		}
+		var pods struct {
+			Items []struct {
+				Metadata struct{ Namespace, Name string } `json:"metadata"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(body, &pods); err != nil {
+			return err
+		}
+		for _, p := range pods.Items {
+			path := "/api/v1/namespaces/" + p.Metadata.Namespace + "/pods/" + p.Metadata.Name
+			if _, err := c.Do(ctx, http.MethodDelete, path, map[string]any{"gracePeriodSeconds": 0}); err != nil && !strings.Contains(err.Error(), "404") {
+				return err
+			}
+		}
 		if _, err := c.Do(ctx, http.MethodDelete, "/api/v1/nodes/"+n, nil); err != nil && !strings.Contains(err.Error(), "404") {
 			return err
 		}

@@ -84,7 +84,7 @@ func (p *awsProvider) Configure(_ context.Context, r *pulumirpc.ConfigureRequest
 	}
 	if len(args) == 0 {
 		args = resource.PropertyMap{}
-		for k, v := range r.GetVariables() {
+		for k, v := range r.GetVariables() { //nolint:staticcheck // engines that send no args send the variables
 			// aws:region, aws:allowedAccountIds
 			if i := len("aws:"); len(k) > i && k[:i] == "aws:" {
 				args[resource.PropertyKey(k[i:])] = resource.NewProperty(v)
@@ -130,6 +130,7 @@ func (*awsProvider) Diff(_ context.Context, r *pulumirpc.DiffRequest) (*pulumirp
 			diffs = append(diffs, string(k))
 		}
 	}
+	trace("Diff %s: olds %d inputs, news %d inputs, diffs %v", r.GetUrn(), len(olds), len(news), diffs)
 	if len(diffs) == 0 {
 		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 	}
@@ -219,7 +220,9 @@ func (p *awsProvider) Invoke(_ context.Context, r *pulumirpc.InvokeRequest) (*pu
 	}
 	out, err := awsanswers.Invoke(r.GetTok(), args, p.acct())
 	if err != nil {
-		return &pulumirpc.InvokeResponse{Failures: []*pulumirpc.CheckFailure{{Reason: err.Error()}}}, nil
+		// A data source the table cannot answer fails the program with
+		// the reason, as the engine reports an invoke's check failures.
+		return &pulumirpc.InvokeResponse{Failures: []*pulumirpc.CheckFailure{{Reason: err.Error()}}}, nil //nolint:nilerr // reported through Failures
 	}
 	ret, err := marshalled(out)
 	if err != nil {

@@ -70,7 +70,7 @@ func (p *eksProvider) Construct(ctx context.Context, req *pulumirpc.ConstructReq
 type clusterArgs struct {
 	Name                   pulumi.StringInput      `pulumi:"name"`
 	Version                pulumi.StringInput      `pulumi:"version"`
-	PrivateSubnetIds       pulumi.StringArrayInput `pulumi:"privateSubnetIds"`
+	PrivateSubnetIDs       pulumi.StringArrayInput `pulumi:"privateSubnetIds"`
 	EndpointPrivateAccess  pulumi.BoolInput        `pulumi:"endpointPrivateAccess"`
 	EndpointPublicAccess   pulumi.BoolInput        `pulumi:"endpointPublicAccess"`
 	PublicAccessCidrs      pulumi.StringArrayInput `pulumi:"publicAccessCidrs"`
@@ -84,7 +84,7 @@ type clusterArgs struct {
 type clusterComponent struct {
 	pulumi.ResourceState
 	EksCluster     eks.ClusterOutput   `pulumi:"eksCluster"`
-	KubeconfigJson pulumi.StringOutput `pulumi:"kubeconfigJson"`
+	KubeconfigJSON pulumi.StringOutput `pulumi:"kubeconfigJson"`
 	Kubeconfig     pulumi.StringOutput `pulumi:"kubeconfig"`
 }
 
@@ -116,7 +116,7 @@ func constructCluster(ctx *pulumi.Context, typ, name string, inputs provider.Con
 		EnabledClusterLogTypes: a.EnabledClusterLogTypes,
 		Tags:                   a.Tags,
 		VpcConfig: eks.ClusterVpcConfigArgs{
-			SubnetIds:             a.PrivateSubnetIds,
+			SubnetIds:             a.PrivateSubnetIDs,
 			EndpointPrivateAccess: a.EndpointPrivateAccess,
 			EndpointPublicAccess:  a.EndpointPublicAccess,
 			PublicAccessCidrs:     a.PublicAccessCidrs,
@@ -151,11 +151,11 @@ func constructCluster(ctx *pulumi.Context, typ, name string, inputs provider.Con
 			return kubeconfigOf(name, endpoint, ca, arn)
 		}).(pulumi.StringOutput)
 	comp.EksCluster = cluster.ToClusterOutput()
-	comp.KubeconfigJson = pulumi.ToSecret(kubeconfig).(pulumi.StringOutput)
-	comp.Kubeconfig = comp.KubeconfigJson
+	comp.KubeconfigJSON = pulumi.ToSecret(kubeconfig).(pulumi.StringOutput)
+	comp.Kubeconfig = comp.KubeconfigJSON
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"eksCluster":     comp.EksCluster,
-		"kubeconfigJson": comp.KubeconfigJson,
+		"kubeconfigJson": comp.KubeconfigJSON,
 		"kubeconfig":     comp.Kubeconfig,
 	}); err != nil {
 		return nil, err

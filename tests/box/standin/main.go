@@ -47,3 +47,21 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// TraceEnv names a file the stand-ins append one line per call to (Diff,
+// Create, Update, Delete): how to see what the engine asked when a box
+// test fails.
+const TraceEnv = "EKSPLATFORM_STANDIN_TRACE"
+
+func trace(format string, args ...any) {
+	path := os.Getenv(TraceEnv)
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, format+"\n", args...)
+}
