@@ -1,12 +1,9 @@
 package guardrails
 
 import (
-	"archive/zip"
 	"encoding/json"
-	"io"
+	"io/fs"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/eksplatform/eksplatform/catalog/chartcheck"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/stacks"
+	"github.com/eksplatform/eksplatform/tests/modzip"
 )
 
 // upstreamCharts are the pinned charts whose source, at the release's own
@@ -35,37 +33,18 @@ var upstreamCharts = map[string]struct{ module, dir string }{
 }
 
 // moduleTree unpacks one directory of a module version into a temporary
-// directory, through the module cache (see moduleFile), and returns its path.
+// directory, through the module cache (modzip.FS), and returns its path.
 func moduleTree(t *testing.T, module, version, dir string) string {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", module+"@"+version)
-	cmd.Dir = t.TempDir()
-	out, _ := cmd.Output()
-	var dl struct{ Zip, Sum, Error string }
-	require.NoError(t, json.Unmarshal(out, &dl), "go mod download %s@%s: %s", module, version, out)
-	require.True(t, dl.Zip != "" && dl.Sum != "", "go mod download %s@%s: %s", module, version, dl.Error)
-	zr, err := zip.OpenReader(dl.Zip)
+	mod, err := modzip.FS(t.Context(), module, version)
 	require.NoError(t, err)
-	defer func() { _ = zr.Close() }()
-	prefix := module + "@" + version + "/" + dir + "/"
+	sub, err := fs.Sub(mod, dir)
+	require.NoError(t, err)
 	dest := t.TempDir()
-	n := 0
-	for _, f := range zr.File {
-		rel, ok := strings.CutPrefix(f.Name, prefix)
-		if !ok || strings.HasSuffix(f.Name, "/") {
-			continue
-		}
-		path := filepath.Join(dest, filepath.FromSlash(rel))
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		src, err := f.Open()
-		require.NoError(t, err)
-		data, err := io.ReadAll(src)
-		_ = src.Close()
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(path, data, 0o644))
-		n++
-	}
-	require.NotZero(t, n, "%s@%s has no %s", module, version, dir)
+	require.NoError(t, os.CopyFS(dest, sub))
+	entries, err := os.ReadDir(dest)
+	require.NoError(t, err)
+	require.NotEmpty(t, entries, "%s@%s has no %s", module, version, dir)
 	return dest
 }
 

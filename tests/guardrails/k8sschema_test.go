@@ -1,14 +1,10 @@
 package guardrails
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,6 +22,7 @@ import (
 
 	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/internal/mockengine"
+	"github.com/eksplatform/eksplatform/tests/modzip"
 )
 
 // builtins are the built-in kinds the layers declare and the k8s.io/api type
@@ -60,32 +57,14 @@ var notValidated = map[string]string{
 	"kubernetes:external-secrets.io/v1:ClusterSecretStore": "its CRD ships in the external-secrets chart, not a Go module",
 }
 
-// moduleFile reads one file of a module version through the module cache,
-// downloading the module (verified against go.sum's database) if needed. The
-// zip is read directly: a module may ask for a newer Go than the one running
-// the tests, which stops `go mod download` from unpacking it but not from
-// fetching and verifying it.
+// moduleFile reads one file of a module version through the module cache
+// (modzip.FS).
 func moduleFile(t *testing.T, module, version, file string) []byte {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", module+"@"+version)
-	cmd.Dir = t.TempDir() // outside this module: nothing is added to go.mod or go.sum
-	out, _ := cmd.Output()
-	var dl struct{ Dir, Zip, Sum, Error string }
-	require.NoError(t, json.Unmarshal(out, &dl), "go mod download %s@%s: %s", module, version, out)
-	if dl.Dir != "" {
-		data, err := os.ReadFile(filepath.Join(dl.Dir, file))
-		require.NoError(t, err)
-		return data
-	}
-	require.True(t, dl.Zip != "" && dl.Sum != "", "go mod download %s@%s: %s", module, version, dl.Error)
-	zr, err := zip.OpenReader(dl.Zip)
+	mod, err := modzip.FS(t.Context(), module, version)
 	require.NoError(t, err)
-	defer func() { _ = zr.Close() }()
-	f, err := zr.Open(module + "@" + version + "/" + file)
+	data, err := fs.ReadFile(mod, file)
 	require.NoError(t, err, "%s@%s has no %s", module, version, file)
-	defer func() { _ = f.Close() }()
-	data, err := io.ReadAll(f)
-	require.NoError(t, err)
 	return data
 }
 

@@ -2,7 +2,6 @@ package box
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -14,8 +13,6 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path"
 	"regexp"
 	"sort"
@@ -23,6 +20,7 @@ import (
 	"time"
 
 	"github.com/eksplatform/eksplatform/catalog"
+	"github.com/eksplatform/eksplatform/tests/modzip"
 )
 
 // KarpenterModule holds the real karpenter-crd chart (charts/karpenter-crd).
@@ -277,7 +275,7 @@ var chartVersionLine = regexp.MustCompile(`(?m)^(version|appVersion):.*$`)
 // templates, or, where the module zip has dropped the templates (symbolic
 // links), the CRDs of pkg/apis/crds they link to.
 func karpenterCRDChart(ctx context.Context, ch catalog.Chart) ([]byte, error) {
-	mod, err := ModuleFS(ctx, KarpenterModule, "v"+strings.TrimPrefix(ch.Version, "v"))
+	mod, err := modzip.FS(ctx, KarpenterModule, "v"+strings.TrimPrefix(ch.Version, "v"))
 	if err != nil {
 		return nil, err
 	}
@@ -308,32 +306,6 @@ func karpenterCRDChart(ctx context.Context, ch catalog.Chart) ([]byte, error) {
 		files["templates/"+path.Base(t)] = data
 	}
 	return tgz(ch.Chart, files)
-}
-
-// ModuleFS is the content of module@version from the module cache,
-// downloaded (and verified against the checksum database) if needed. It
-// runs outside any module, so nothing is added to a go.mod. The zip is read
-// directly: a module may ask for a newer Go than the one here, which stops
-// `go mod download` from unpacking it but not from fetching and verifying it.
-func ModuleFS(ctx context.Context, module, version string) (fs.FS, error) {
-	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", module+"@"+version)
-	cmd.Dir = os.TempDir()
-	out, _ := cmd.Output()
-	var dl struct{ Dir, Zip, Sum, Error string }
-	if err := json.Unmarshal(out, &dl); err != nil {
-		return nil, fmt.Errorf("go mod download %s@%s: %s", module, version, out)
-	}
-	if dl.Dir != "" {
-		return os.DirFS(dl.Dir), nil
-	}
-	if dl.Zip == "" || dl.Sum == "" {
-		return nil, fmt.Errorf("go mod download %s@%s: %s", module, version, dl.Error)
-	}
-	zr, err := zip.OpenReader(dl.Zip)
-	if err != nil {
-		return nil, err
-	}
-	return fs.Sub(zr, module+"@"+version)
 }
 
 func tgz(top string, files map[string][]byte) ([]byte, error) {
