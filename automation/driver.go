@@ -211,7 +211,7 @@ func (d *Driver) Run(ctx context.Context, plan *Rollout, opts RunOptions) (*Repo
 	case OpUp, OpRefresh:
 		err = d.runWaves(ctx, plan, rep, opts)
 	case OpDestroy:
-		if err = refuseNotEphemeral(plan); err == nil {
+		if err = RefuseNotEphemeral(plan); err == nil {
 			err = d.runReverse(ctx, plan, rep, opts)
 		}
 	default:
@@ -621,12 +621,13 @@ func DescribePending(pending []PendingOperation) string {
 	return fmt.Sprintf("%d pending operation(s): %s", len(pending), strings.Join(parts, ", "))
 }
 
-// refuseNotEphemeral refuses a destroy that selects a cluster whose role is
-// not ephemeral. Pulumi's protect flag stops the engine only at the
+// RefuseNotEphemeral refuses a destroy that selects a cluster whose role is
+// not ephemeral; Run checks it before a destroy, the CLI before it opens a
+// backend. Pulumi's protect flag stops the engine only at the
 // protected resource itself, after it has deleted everything unprotected
 // of the stack (the platform's releases, namespaces, StorageClasses, IAM
 // roles): a destroy of a protected cluster must not start at all.
-func refuseNotEphemeral(plan *Rollout) error {
+func RefuseNotEphemeral(plan *Rollout) error {
 	var refused []string
 	var file string
 	for _, w := range plan.Waves {
@@ -640,7 +641,7 @@ func refuseNotEphemeral(plan *Rollout) error {
 	if len(refused) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: destroy refuses to start: %s; its EKS cluster, KMS key and file systems are protected, and the engine would delete "+
-		"everything else of the stack before refusing them. Set \"ephemeral\": true in the role's file (%s; a reviewed change) first; nothing was changed",
+	return fmt.Errorf("%w: destroy refuses to start: %s; their EKS clusters, KMS keys and file systems are protected, and the engine would delete "+
+		"everything else of the stacks before refusing them. Set \"ephemeral\": true in the role's file (%s; a reviewed change) first; nothing was changed",
 		ErrProtected, strings.Join(refused, "; "), file)
 }

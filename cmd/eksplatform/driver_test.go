@@ -34,7 +34,8 @@ func TestDriverCommandsRefuseWhatTheyShouldNot(t *testing.T) {
 			"run again with --yes to apply",
 		}},
 		"destroy of a protected role": {[]string{"destroy", "--role", "prod", "--yes"}, []string{
-			`role prod is not ephemeral: its clusters, keys and file systems are protected. Set "ephemeral": true in ../../environments/prod.json`}},
+			`destroy refuses to start: prod-i01-aws-us-east-2 (role prod) is not ephemeral; prod-i02-aws-us-west-2 (role prod) is not ephemeral; their EKS clusters, KMS keys and file systems are protected`,
+			`Set "ephemeral": true in the role's file (../../environments/prod.json; a reviewed change) first; nothing was changed`}},
 		"destroy without --yes": {[]string{"destroy", "--role", "sandbox"}, []string{"destroy deletes every resource of role sandbox; run again with --yes"}},
 		"destroy of two roles":  {[]string{"destroy", "--role", "sandbox", "--role", "prod", "--yes"}, []string{"destroy takes exactly one --role"}},
 		"bad bake":              {[]string{"up", "--all", "--yes", "--bake", "soon"}, []string{`--bake must be a duration like 30m or 0s, got "soon"`}},

@@ -149,11 +149,8 @@ protected, and a partial destroy would take away everything around them.`,
 				return usageError{fmt.Errorf("destroy deletes every resource of role %s; run again with --yes", r.sel.roles[0])}
 			}
 			r.check = func(plan *automation.Rollout) error {
-				for _, c := range plan.Clusters() {
-					if !c.Ephemeral {
-						return usageError{fmt.Errorf("role %s is not ephemeral: its clusters, keys and file systems are protected. "+
-							"Set \"ephemeral\": true in %s (a reviewed change) before destroying it", c.Role, c.File)}
-					}
+				if err := automation.RefuseNotEphemeral(plan); err != nil {
+					return usageError{err}
 				}
 				return nil
 			}

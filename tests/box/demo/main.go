@@ -153,11 +153,9 @@ func table(rep *automation.Report) {
 }
 
 func clusterNames(root string) ([]string, error) {
-	fleet, err := environmentsLoad(filepath.Join(root, "environments"))
+	fleet, err := environments.Load(filepath.Join(root, "environments"))
 	if err != nil {
 		return nil, err
 	}
 	return fleet.ClusterNames(), nil
 }
-
-var environmentsLoad = environments.Load

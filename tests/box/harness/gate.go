@@ -1,4 +1,4 @@
-package box
+package harness
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/environments"
+	"github.com/eksplatform/eksplatform/tests/box/box"
 )
 
 // Gate is the driver's health gate on the Kubernetes side of the box, what
@@ -19,7 +20,7 @@ import (
 // ready endpoints (the box has no network to pods, so this is as close to
 // "answering" as it gets). It polls until the gate's timeout.
 type Gate struct {
-	Box *Box
+	Box *box.Box
 	// Poll is the wait between checks; 0 means 1 s.
 	Poll time.Duration
 }
@@ -43,7 +44,7 @@ func (g *Gate) Check(ctx context.Context, c *environments.Cluster, _ map[string]
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		err := cl.healthy(ctx, c, opts.EchoCheck)
+		err := healthy(ctx, cl, c, opts.EchoCheck)
 		if err == nil {
 			return nil
 		}
@@ -55,7 +56,7 @@ func (g *Gate) Check(ctx context.Context, c *environments.Cluster, _ map[string]
 	}
 }
 
-func (c *Cluster) healthy(ctx context.Context, cl *environments.Cluster, echo bool) error {
+func healthy(ctx context.Context, c *box.Cluster, cl *environments.Cluster, echo bool) error {
 	var problems []string
 	var items struct {
 		Items []struct {

@@ -169,7 +169,7 @@ func (h *Harness) Run(ctx context.Context, fleet *environments.Fleet, sel automa
 		return nil, err
 	}
 	d := &automation.Driver{
-		Backend: h.Backend, Log: h.Log, Gate: &box.Gate{Box: h.Box},
+		Backend: h.Backend, Log: h.Log, Gate: &Gate{Box: h.Box},
 		Resources: automation.Resources{
 			Protected:           contract.Protected,
 			ManagementNodeGroup: automation.ResourceRef{Type: contract.NodeGroup, ParentType: contract.ManagementNodeGroup},

@@ -54,11 +54,7 @@ func (*awsProvider) CheckConfig(_ context.Context, r *pulumirpc.CheckRequest) (*
 // DiffConfig reports a changed region or account as a replacement of every
 // resource, as pulumi-aws does.
 func (*awsProvider) DiffConfig(_ context.Context, r *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	olds, err := unmarshal(r.GetOldInputs())
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(r.GetNews())
+	olds, news, err := inputsOf(r)
 	if err != nil {
 		return nil, err
 	}
@@ -111,11 +107,7 @@ func (*awsProvider) Check(_ context.Context, r *pulumirpc.CheckRequest) (*pulumi
 // the program's; a changed property that only AWS's Create call takes
 // (awsanswers.Replaces) is a replacement.
 func (*awsProvider) Diff(_ context.Context, r *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	olds, err := unmarshal(r.GetOldInputs())
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(r.GetNews())
+	olds, news, err := inputsOf(r)
 	if err != nil {
 		return nil, err
 	}
@@ -233,6 +225,16 @@ func (p *awsProvider) Invoke(_ context.Context, r *pulumirpc.InvokeRequest) (*pu
 
 func (*awsProvider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil
+}
+
+// inputsOf are the inputs a diff compares: those the resource was created
+// or last updated with, and the program's.
+func inputsOf(r *pulumirpc.DiffRequest) (olds, news resource.PropertyMap, err error) {
+	if olds, err = unmarshal(r.GetOldInputs()); err != nil {
+		return nil, nil, err
+	}
+	news, err = unmarshal(r.GetNews())
+	return olds, news, err
 }
 
 func typeOf(urn string) string { return string(resource.URN(urn).Type()) }

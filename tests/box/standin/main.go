@@ -48,9 +48,8 @@ func main() {
 	}
 }
 
-// TraceEnv names a file the stand-ins append one line per call to (Diff,
-// Create, Update, Delete): how to see what the engine asked when a box
-// test fails.
+// TraceEnv names a file the aws stand-in appends one line per Diff call
+// to: how to see what the engine compared when a box test fails.
 const TraceEnv = "EKSPLATFORM_STANDIN_TRACE"
 
 func trace(format string, args ...any) {
