@@ -40,7 +40,12 @@ part_kubernetes_provider() {
 	cp "$here/kubernetes-provider/"{go.mod,go.sum,main.go,gen.go} "$tmp/"
 	(
 		cd "$tmp"
-		src="$(go list -m -f '{{.Dir}}' "$mod")/cmd/pulumi-resource-kubernetes"
+		# go list -m names a module's directory only once it is in the module
+		# cache; on a fresh machine nothing has fetched it yet.
+		go mod download "$mod"
+		src="$(go list -m -f '{{.Dir}}' "$mod")"
+		[[ -n "$src" ]] || { log "the module cache has no directory for $mod"; exit 1; }
+		src="$src/cmd/pulumi-resource-kubernetes"
 		VERSION="$v" go run gen.go "$src"
 		go build -trimpath -ldflags "-X $mod/pkg/version.Version=$v" -o pulumi-resource-kubernetes .
 	)
