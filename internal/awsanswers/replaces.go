@@ -1,6 +1,7 @@
 package awsanswers
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -11,6 +12,11 @@ import (
 // takes, so that a change means a new resource.
 type Replacement struct {
 	Paths []string
+	// OnceSet are paths that an update can give a first value but not
+	// change or remove after that (a cluster's secrets encryption, EKS Auto
+	// Mode's node role): a change from a value replaces, a first value does
+	// not.
+	OnceSet []string
 	// Source is where the rule was read.
 	Source string
 }
@@ -22,33 +28,41 @@ type Replacement struct {
 // can be exercised on the real engine.
 var Replaces = map[string]Replacement{
 	"aws:eks/cluster:Cluster": {
-		Paths: []string{"name", "roleArn", "kubernetesNetworkConfig", "outpostConfig", "bootstrapSelfManagedAddons",
-			"accessConfig.bootstrapClusterCreatorAdminPermissions"},
-		Source: "EKS API Reference: UpdateClusterConfig and UpdateClusterVersion take neither the name, roleArn, kubernetesNetworkConfig, outpostConfig, bootstrapSelfManagedAddons nor accessConfig.bootstrapClusterCreatorAdminPermissions; only CreateCluster does",
+		Paths: []string{"name", "roleArn", "kubernetesNetworkConfig.ipFamily", "kubernetesNetworkConfig.serviceIpv4Cidr",
+			"outpostConfig", "bootstrapSelfManagedAddons", "accessConfig.bootstrapClusterCreatorAdminPermissions"},
+		OnceSet: []string{"encryptionConfig", "computeConfig.nodeRoleArn"},
+		Source: "EKS API Reference (aws-sdk-go-v2 service/eks v1.105.6): UpdateClusterConfig and UpdateClusterVersion take neither the name, roleArn, outpostConfig, bootstrapSelfManagedAddons nor accessConfig.bootstrapClusterCreatorAdminPermissions; " +
+			"UpdateClusterConfig takes kubernetesNetworkConfig, but its ipFamily and serviceIpv4Cidr only at creation (\"can't change this value once the cluster is created\"); " +
+			"AssociateEncryptionConfig enables encryption only on clusters \"that don't already have encryption enabled\"; computeConfig.nodeRoleArn \"cannot be changed after the compute capability of EKS Auto Mode is enabled\". " +
+			"terraform-provider-aws internal/service/eks/cluster.go agrees (ForceNew on these; encryption_config forces a new cluster on removal, compute_config.node_role_arn once set)",
 	},
 	"aws:eks/nodeGroup:NodeGroup": {
 		Paths: []string{"clusterName", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn", "subnetIds", "amiType",
 			"capacityType", "diskSize", "instanceTypes", "remoteAccess", "launchTemplate.id", "launchTemplate.name"},
-		Source: "EKS API Reference: UpdateNodegroupConfig takes labels, taints, scalingConfig, updateConfig and nodeRepairConfig; UpdateNodegroupVersion takes version, releaseVersion and the launch template's version; the rest only CreateNodegroup",
+		Source: "EKS API Reference (aws-sdk-go-v2 service/eks v1.105.6): UpdateNodegroupConfig takes labels, taints, scalingConfig, updateConfig and nodeRepairConfig; UpdateNodegroupVersion takes version, releaseVersion and the launch template's version; the rest only CreateNodegroup",
 	},
 	"aws:efs/fileSystem:FileSystem": {
 		Paths:  []string{"creationToken", "encrypted", "kmsKeyId", "performanceMode", "availabilityZoneName"},
-		Source: "EFS API Reference: UpdateFileSystem changes only throughput mode and provisioned throughput; encryption, its key, the performance mode and One Zone placement are set by CreateFileSystem",
+		Source: "EFS API Reference (aws-sdk-go-v2 service/efs v1.41.18): UpdateFileSystem changes only throughput mode and provisioned throughput; encryption, its key, the performance mode and One Zone placement are set by CreateFileSystem",
 	},
 	"aws:kms/key:Key": {
 		Paths:  []string{"customerMasterKeySpec", "keyUsage", "customKeyStoreId", "multiRegion", "xksKeyId"},
-		Source: "KMS API Reference: no operation changes a key's KeySpec, KeyUsage, custom key store or multi-Region property after CreateKey",
+		Source: "KMS API Reference (aws-sdk-go-v2 service/kms v1.63.0): no operation changes a key's KeySpec, KeyUsage, custom key store or multi-Region property after CreateKey",
 	},
 }
 
 // ReplaceKeys are the top-level input properties whose change between olds
-// and news replaces a resource of the type: a path of Replaces that differs.
+// and news replaces a resource of the type: a path of Replaces that differs,
+// or a path of its OnceSet that had a value and differs.
 func ReplaceKeys(typ string, olds, news resource.PropertyMap) []resource.PropertyKey {
 	var keys []resource.PropertyKey
 	seen := map[resource.PropertyKey]bool{}
-	for _, path := range Replaces[typ].Paths {
+	rule := Replaces[typ]
+	paths := slices.Concat(rule.Paths, rule.OnceSet)
+	for i, path := range paths {
 		parts := strings.Split(path, ".")
-		if at(olds, parts).DeepEquals(at(news, parts)) {
+		old := at(olds, parts)
+		if old.DeepEquals(at(news, parts)) || (i >= len(rule.Paths) && old.IsNull()) {
 			continue
 		}
 		if k := resource.PropertyKey(parts[0]); !seen[k] {

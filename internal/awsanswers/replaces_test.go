@@ -37,6 +37,53 @@ func TestReplaceKeysNameWhatOnlyCreateTakes(t *testing.T) {
 	assert.Empty(t, ReplaceKeys("aws:ec2/vpc:Vpc", cluster("1", "a"), cluster("2", "b")), "kinds without a rule are never replaced by the stand-ins")
 }
 
+// TestReplaceKeysLookInsideAnObjectThatAnUpdateTakes: UpdateClusterConfig
+// takes kubernetesNetworkConfig (Auto Mode's load balancing), so only its
+// create-only fields replace; a first secrets encryption is
+// AssociateEncryptionConfig, another key is a new cluster. A rule of the
+// whole object called every load-balancing change a replacement, which
+// the guardrail against AWS's API model found.
+func TestReplaceKeysLookInsideAnObjectThatAnUpdateTakes(t *testing.T) {
+	const typ = "aws:eks/cluster:Cluster"
+	cluster := func(knc, enc map[string]any) resource.PropertyMap {
+		m := map[string]any{"name": "c", "version": "1.37"}
+		if knc != nil {
+			m["kubernetesNetworkConfig"] = knc
+		}
+		if enc != nil {
+			m["encryptionConfig"] = enc
+		}
+		return resource.NewPropertyMapFromMap(m)
+	}
+	lb := func(on bool) map[string]any {
+		return map[string]any{"ipFamily": "ipv4", "elasticLoadBalancing": map[string]any{"enabled": on}}
+	}
+	assert.Empty(t, ReplaceKeys(typ, cluster(lb(false), nil), cluster(lb(true), nil)), "elasticLoadBalancing is UpdateClusterConfig's")
+	assert.Equal(t, []resource.PropertyKey{"kubernetesNetworkConfig"},
+		ReplaceKeys(typ, cluster(map[string]any{"ipFamily": "ipv4"}, nil), cluster(map[string]any{"ipFamily": "ipv6"}, nil)))
+	assert.Equal(t, []resource.PropertyKey{"kubernetesNetworkConfig"},
+		ReplaceKeys(typ, cluster(map[string]any{"serviceIpv4Cidr": "10.100.0.0/16"}, nil), cluster(map[string]any{"serviceIpv4Cidr": "172.20.0.0/16"}, nil)))
+
+	key := func(arn string) map[string]any {
+		return map[string]any{"resources": []any{"secrets"}, "provider": map[string]any{"keyArn": arn}}
+	}
+	assert.Empty(t, ReplaceKeys(typ, cluster(nil, nil), cluster(nil, key("arn:aws:kms:us-east-1:1:key/a"))), "a first encryption is AssociateEncryptionConfig")
+	assert.Equal(t, []resource.PropertyKey{"encryptionConfig"},
+		ReplaceKeys(typ, cluster(nil, key("arn:aws:kms:us-east-1:1:key/a")), cluster(nil, key("arn:aws:kms:us-east-1:1:key/b"))), "another key")
+	assert.Equal(t, []resource.PropertyKey{"encryptionConfig"},
+		ReplaceKeys(typ, cluster(nil, key("arn:aws:kms:us-east-1:1:key/a")), cluster(nil, nil)), "encryption cannot be turned off")
+
+	auto := func(role string) resource.PropertyMap {
+		m := cluster(nil, nil)
+		if role != "" {
+			m["computeConfig"] = resource.NewProperty(resource.NewPropertyMapFromMap(map[string]any{"enabled": true, "nodeRoleArn": role}))
+		}
+		return m
+	}
+	assert.Empty(t, ReplaceKeys(typ, auto(""), auto("arn:aws:iam::1:role/auto")), "turning EKS Auto Mode on names its node role")
+	assert.Equal(t, []resource.PropertyKey{"computeConfig"}, ReplaceKeys(typ, auto("arn:aws:iam::1:role/auto"), auto("arn:aws:iam::1:role/other")))
+}
+
 func TestEveryReplacementRuleSaysWhereItWasRead(t *testing.T) {
 	for typ, r := range Replaces {
 		assert.NotEmpty(t, r.Paths, typ)
