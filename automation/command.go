@@ -104,8 +104,27 @@ func (c *Command) Run(ctx context.Context, workdir string, stdin io.Reader, addi
 		"PATH="+filepath.Dir(c.path)+string(os.PathListSeparator)+path)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout = io.MultiWriter(append(additionalOutput, &stdout)...)
-	cmd.Stderr = io.MultiWriter(append(additionalErrorOutput, &stderr)...)
+	// The CLI writes to files, which this process reads as they grow, not
+	// to pipes: a CLI whose driver was killed (kill -9, the OOM killer)
+	// would die of SIGPIPE on its next line of output, mid-step, with its
+	// lock held and its plugins left running for good. Writing to a file, it
+	// finds its inline program gone, lets the steps in flight finish,
+	// records them, releases the lock and stops its plugins: the same state
+	// as after one Ctrl-C. (Not a parent-death signal: the kernel sends it
+	// once per thread of the CLI, and a second interrupt terminates the CLI
+	// mid-step.) A refresh or destroy, which runs no program, goes on to its
+	// end.
+	outFile, err := newOutputFile(io.MultiWriter(append(additionalOutput, &stdout)...))
+	if err != nil {
+		return "", "", -1, err
+	}
+	defer outFile.Close()
+	errFile, err := newOutputFile(io.MultiWriter(append(additionalErrorOutput, &stderr)...))
+	if err != nil {
+		return "", "", -1, err
+	}
+	defer errFile.Close()
+	cmd.Stdout, cmd.Stderr = outFile.w, errFile.w
 	cmd.Stdin = stdin
 	// The CLI runs in a process group of its own: a terminal's Ctrl-C (sent
 	// to eksplatform's whole group) reaches only eksplatform, which
@@ -113,9 +132,13 @@ func (c *Command) Run(ctx context.Context, workdir string, stdin io.Reader, addi
 	// forwarded interrupt for a second one and stop mid-step, leaving
 	// pending operations in the state.
 	ownProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
+	if err = cmd.Start(); err != nil {
 		return "", "", -1, err
 	}
+	// Only the CLI has the files' write ends now: their readers see the end
+	// of the output once it exits.
+	outFile.startCopy()
+	errFile.startCopy()
 	c.track(cmd.Process, true)
 	defer c.track(cmd.Process, false)
 	done := make(chan struct{})
@@ -126,8 +149,10 @@ func (c *Command) Run(ctx context.Context, workdir string, stdin io.Reader, addi
 		case <-done:
 		}
 	}()
-	err := cmd.Wait()
+	err = cmd.Wait()
 	close(done)
+	outFile.finish()
+	errFile.finish()
 	code := 0
 	var exit *exec.ExitError
 	switch {

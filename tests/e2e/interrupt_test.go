@@ -148,6 +148,57 @@ func TestATerminalInterruptLeavesNoPendingOperation(t *testing.T) {
 	}
 }
 
+// TestAKilledDriverIsOneInterrupt: a kill -9 of eksplatform alone (the OOM
+// killer, `kill -9 PID`) reaches none of the CLIs, which run in process
+// groups of their own. Each CLI finds its inline program (served by the
+// driver) gone, lets its slow create finish and records it, releases its
+// lock and stops its plugins: the state of one Ctrl-C, and the next up just
+// runs. (Before, the CLI wrote to a pipe to the dead driver and died of
+// SIGPIPE on its next line of output with the lock still held, and its
+// provider plugin ran on for good.)
+func TestAKilledDriverIsOneInterrupt(t *testing.T) {
+	t.Parallel()
+	h, cmd, out := startHelper(t)
+	waitForCreates(t, h, out)
+	require.NoError(t, syscall.Kill(cmd.Process.Pid, syscall.SIGKILL), "kill the driver alone")
+	assert.Equal(t, -1, waitExit(t, cmd, out), "the driver was killed:\n%s", out)
+
+	backend, fleet, stacks := openStacks(t, h, 0)
+	require.Eventually(t, func() bool {
+		for _, c := range fleet.Clusters() {
+			if locks, err := automation.FileLocks("file://"+h.State(), c.Name); err != nil || len(locks) > 0 {
+				return false
+			}
+		}
+		return true
+	}, 2*time.Minute, 100*time.Millisecond, "each CLI ends and releases its stack's lock:\n%s", out)
+	pids, err := os.ReadDir(h.Pids())
+	require.NoError(t, err)
+	require.NotEmpty(t, pids, "the slow provider ran")
+	for _, p := range pids {
+		pid, err := strconv.Atoi(p.Name())
+		require.NoError(t, err)
+		assert.False(t, aliveAfterKill(pid), "provider plugin %d outlived its CLI", pid)
+	}
+	ctx := t.Context()
+	for _, s := range stacks {
+		pending, err := s.PendingOperations(ctx)
+		require.NoError(t, err, "%s: the state exports", s.Name())
+		assert.Empty(t, pending, "%s: the create in flight finished and was recorded", s.Name())
+		res, err := s.Resources(ctx)
+		require.NoError(t, err)
+		assert.True(t, hasType(res, "e2eslow:index:Slow"), "%s: the slow resource is in the state", s.Name())
+	}
+	zero := time.Duration(0)
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{Bake: &zero})
+	require.NoError(t, err)
+	rep, err := (&automation.Driver{Backend: backend}).Run(ctx, plan, automation.RunOptions{Op: automation.OpUp})
+	require.NoError(t, err, "the next up runs: nothing to recover")
+	for _, s := range stacks {
+		assert.Zero(t, counts(rep, s.Name())[automation.KindCreate], "%s: the recorded create is not made again", s.Name())
+	}
+}
+
 // TestAKilledRunIsRecordedAndRecovered: a second Ctrl-C kills the CLIs mid-
 // step. The run is recorded as interrupted, no provider plugin outlives it,
 // the next up refuses the stacks with pending creates, and recover resolves
