@@ -2,7 +2,9 @@ package automation
 
 import (
 	"context"
+	"errors"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/eksplatform/eksplatform/contract"
@@ -48,23 +50,28 @@ func FleetStatus(ctx context.Context, clusters []*environments.Cluster, backend 
 				row.LastUpdate = &t
 			}
 		}
-		row.Deployed = ok && s.ResourceCount > 0
-		if row.Deployed {
-			var stack Stack
-			stack, err = backend.Open(ctx, c)
+		if ok && s.ResourceCount > 0 {
+			// The pending operations are read whatever the outputs say: a
+			// killed first up leaves resources, pending creates and no
+			// outputs.
+			var errs []string
+			stack, err := backend.Open(ctx, c)
 			if err == nil {
+				if row.Pending, err = stack.PendingOperations(ctx); err != nil {
+					errs = append(errs, err.Error())
+				}
 				var o *contract.Outputs
-				o, err = readOutputs(ctx, stack)
+				if o, err = readOutputs(ctx, stack); err != nil {
+					errs = append(errs, err.Error())
+				}
 				if o != nil {
+					row.Deployed = true
 					row.Kubernetes, row.NodeRelease, row.Karpenter, row.Addons = o.Kubernetes, o.NodeGroupRelease, o.Karpenter, o.Addons
 				}
+			} else {
+				errs = append(errs, err.Error())
 			}
-			if err == nil {
-				row.Pending, err = stack.PendingOperations(ctx)
-			}
-			if err != nil {
-				row.Error = err.Error()
-			}
+			row.Error = strings.Join(errs, "; ")
 		}
 		rows = append(rows, row)
 	}
@@ -74,8 +81,8 @@ func FleetStatus(ctx context.Context, clusters []*environments.Cluster, backend 
 
 // ReadOutputs reads what a deployed cluster's stack says through the
 // program's contract: nil for a cluster the backend holds nothing of
-// (summaries is Backend.Stacks), an error for a stack whose outputs do not
-// read.
+// (summaries is Backend.Stacks) or whose first up did not finish, an error
+// for a stack whose outputs do not read.
 func ReadOutputs(ctx context.Context, backend Backend, summaries map[string]StackSummary, c *environments.Cluster) (*contract.Outputs, error) {
 	if s, ok := summaries[c.Name]; !ok || s.ResourceCount == 0 {
 		return nil, nil
@@ -93,6 +100,12 @@ func readOutputs(ctx context.Context, stack Stack) (*contract.Outputs, error) {
 		return nil, err
 	}
 	o, err := contract.ReadDeployed(raw)
+	if errors.Is(err, contract.ErrNoOutputs) {
+		// A first up that did not finish: nothing is deployed yet as far as
+		// versions go (the next up is a create); its pending operations say
+		// what is to recover.
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -93,9 +94,17 @@ func Read(raw map[string]any) (Outputs, error) {
 	return o, nil
 }
 
+// ErrNoOutputs is ReadDeployed's answer for a stack with no outputs at all:
+// the engine writes them at the end of a run, so a stack that holds
+// resources without them is one whose first up was killed before it ended.
+var ErrNoOutputs = errors.New("the stack has no outputs: its first up did not finish")
+
 // ReadDeployed is Read for a stack that holds a cluster: it also requires
 // KubernetesVersion, which every stack this program deployed exports.
 func ReadDeployed(raw map[string]any) (Outputs, error) {
+	if len(raw) == 0 {
+		return Outputs{}, ErrNoOutputs
+	}
 	o, err := Read(raw)
 	if err != nil {
 		return o, err

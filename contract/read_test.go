@@ -42,6 +42,8 @@ func TestReadDeployedNeedsTheKubernetesVersion(t *testing.T) {
 	o, err := ReadDeployed(map[string]any{KubernetesVersion: "1.37"})
 	require.NoError(t, err)
 	assert.Equal(t, "1.37", o.Kubernetes)
+	_, err = ReadDeployed(map[string]any{})
+	require.ErrorIs(t, err, ErrNoOutputs, "a stack whose first up was killed")
 	_, err = Read(nil)
 	assert.NoError(t, err, "an empty stack reads as zero values")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/eksplatform/eksplatform/automation"
 	"github.com/eksplatform/eksplatform/automation/audit"
 	"github.com/eksplatform/eksplatform/automation/automationtest"
+	"github.com/eksplatform/eksplatform/automation/upgrade"
 	"github.com/eksplatform/eksplatform/environments"
 )
 
@@ -177,6 +178,12 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 	b.Outputs["np-i01-aws-us-east-2"] = map[string]any{"kubernetesVersion": "1.33", "karpenterVersion": "1.14.1",
 		"managementNodeGroupReleaseVersion": "1.33.5-20251101", "addonVersions": map[string]any{"coredns": "v1.12.2-eksbuild.4"}}
 	b.Pending["np-i01-aws-us-east-2"] = []automation.PendingOperation{{Type: "creating", URN: "urn:pulumi:np::eksplatform::aws:eks/nodeGroup:NodeGroup::mgmt"}}
+	// A first up killed mid-way (the machine went away): resources, a
+	// pending create, no outputs yet.
+	killed := "urn:pulumi:prod-i02-aws-us-west-2::eksplatform::kubernetes:helm.sh/v3:Release::karpenter"
+	b.State["prod-i02-aws-us-west-2"] = make([]automation.StateResource, 99)
+	b.Pending["prod-i02-aws-us-west-2"] = []automation.PendingOperation{{Type: "creating", URN: killed}}
+	b.Outputs["prod-i02-aws-us-west-2"] = map[string]any{}
 	rows, err := automation.FleetStatus(t.Context(), fleet.Clusters(), b)
 	require.NoError(t, err)
 	require.Len(t, rows, 5)
@@ -196,6 +203,17 @@ func TestStatusReadsWhatTheBackendHolds(t *testing.T) {
 		np.Pending, "status shows what an interrupted run left pending")
 	assert.False(t, byName["pre-i01-aws-us-east-2"].Deployed, "an empty stack is not deployed")
 	assert.False(t, byName["prod-i01-aws-us-east-2"].Deployed)
+	half := byName["prod-i02-aws-us-west-2"]
+	assert.Empty(t, half.Error, "a stack whose first up was killed reads: it has no outputs yet")
+	assert.False(t, half.Deployed, "its cluster is not deployed yet")
+	assert.Equal(t, 99, half.Resources)
+	assert.Equal(t, []automation.PendingOperation{{Type: "creating", URN: killed}}, half.Pending, "and status names what to recover")
+	state := &upgrade.BackendState{Backend: b}
+	c, ok := fleet.Cluster("prod-i02-aws-us-west-2")
+	require.True(t, ok)
+	v, err := state.Versions(t.Context(), c)
+	require.NoError(t, err, "plan and the pre-upgrade checks read it as a new cluster")
+	assert.Nil(t, v)
 	assert.Equal(t, "sbx-i01-aws-us-east-1", rows[0].Cluster, "wave order")
 }
 
