@@ -608,7 +608,7 @@ func refusePending(ctx context.Context, stack Stack) error {
 		return nil
 	}
 	return fmt.Errorf("stack %s: %w: %s. A run was killed mid-step, so AWS may hold resources the state does not know. "+
-		"Run `eksplatform recover --cluster %s` to list them, then import each by its id or clear them",
+		"Run `eksplatform recover --cluster %s` to list them, then import each by its id or clear them (with --release-lock if the killed run's lock is left)",
 		stack.Name(), ErrPending, DescribePending(pending), stack.Name())
 }
 

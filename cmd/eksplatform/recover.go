@@ -33,6 +33,11 @@ AWS (the URN names its type and name):
     cluster's id is its name, a node group's CLUSTER:NODEGROUP, ...);
   - it does not: --clear drops the pending create.
 
+A Helm release (kubernetes:helm.sh/v3:Release) killed mid-install is left
+pending-install and blocks every later upgrade: uninstall it with helm and
+--clear its create; import (NAMESPACE/NAME) only a release helm shows
+deployed.
+
 Both run a refresh of the stack, which reads every other resource from AWS
 (so the run needs the cluster account's credentials) and resolves the
 pending updates and deletes. A create that is neither imported nor cleared
@@ -95,8 +100,14 @@ lock and since when.`,
 				return nil
 			}
 			if len(importIDs) == 0 && !clear {
+				lockHint := ""
+				if !releaseLock {
+					if locks, _ := automation.FileLocks(url, cluster); len(locks) > 0 {
+						lockHint = ", with --release-lock: the stack is still locked (" + locks[0].Describe(time.Now()) + ")"
+					}
+				}
 				fmt.Fprintf(errOut, "look each pending create up in AWS, then run recover again with --import URN=ID for those that exist "+
-					"and --clear for the rest (see eksplatform recover --help)\n")
+					"and --clear for the rest%s (see eksplatform recover --help)\n", lockHint)
 				return exitError{1}
 			}
 			opts := automation.RecoverOptions{Import: importIDs, Clear: clear}
@@ -158,5 +169,13 @@ func printPending(w io.Writer, cluster string, pending []automation.PendingOpera
 			id = " (id " + p.ID + ")"
 		}
 		fmt.Fprintf(w, "  %-9s %s%s\n", p.Type, p.URN, id)
+	}
+	for _, p := range pending {
+		if p.Type == "creating" && p.ResourceType == "kubernetes:helm.sh/v3:Release" {
+			fmt.Fprintf(w, "A Helm release killed mid-install stays pending-install in the cluster and blocks every later upgrade "+
+				"(\"another operation (install/upgrade/rollback) is in progress\"): if `helm status -n NAMESPACE NAME` says pending-install, "+
+				"`helm uninstall` it and --clear its create; import only a deployed release (--import URN=NAMESPACE/NAME).\n")
+			break
+		}
 	}
 }

@@ -108,6 +108,7 @@ func requireSucceeded(t *testing.T, rep *automation.Report, waves int) {
 // TestTheRealProgramOnTheBox: the real program of two clusters in two
 // waves, through the driver, on the real engine and the box.
 func TestTheRealProgramOnTheBox(t *testing.T) {
+	t.Parallel() // a box of its own
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Minute)
 	defer cancel()
 	e := newRealEngine(ctx, t, twoWaves...)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -31,6 +32,12 @@ type Harness struct {
 	Backend   *automation.PulumiBackend
 	// Log receives the driver's progress.
 	Log io.Writer
+	// Env is the environment the engine runs in beyond the process's own
+	// (PULUMI_HOME with the plugins, the box's directory, its CA, the
+	// passphrase), and StateURL the file:// backend; CLI runs the
+	// eksplatform binary with both.
+	Env      map[string]string
+	StateURL string
 }
 
 // New builds what is missing (tools/box/build.sh: many minutes cold), then
@@ -83,8 +90,9 @@ func New(ctx context.Context, root, dir string, clusters ...string) (*Harness, e
 	// Helm, in the kubernetes provider, trusts the box's CA for the chart
 	// repository (Go reads SSL_CERT_FILE instead of the system's roots).
 	env["SSL_CERT_FILE"] = h.Box.CAFile()
+	h.Env, h.StateURL = env, "file://"+filepath.Join(dir, "state")
 	h.Backend, err = automation.NewPulumiBackend(automation.PulumiOptions{
-		BackendURL: "file://" + filepath.Join(dir, "state"),
+		BackendURL: h.StateURL,
 		Command:    cmd,
 		Program:    stacks.Cluster,
 		PulumiHome: home,
@@ -95,6 +103,32 @@ func New(ctx context.Context, root, dir string, clusters ...string) (*Harness, e
 		return nil, err
 	}
 	return h, nil
+}
+
+// BuildCLI builds the eksplatform command into the harness's bin
+// directory and returns its path.
+func (h *Harness) BuildCLI(ctx context.Context) (string, error) {
+	path := filepath.Join(h.Dir, "bin", "eksplatform")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/eksplatform")
+	cmd.Dir = h.Root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the eksplatform command: %w\n%s", err, out)
+	}
+	return path, nil
+}
+
+// CLI is a run of the eksplatform binary at path, from the repository's
+// root (where it finds bin/pulumi), in the engine's environment, with the
+// harness's backend and the given environments directory.
+func (h *Harness) CLI(ctx context.Context, path, environments string, args ...string) *exec.Cmd {
+	args = append(append([]string{}, args...), "--environments", environments)
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Dir = h.Root
+	cmd.Env = append(os.Environ(), "PULUMI_HOME="+filepath.Join(h.Dir, "home"), "PULUMI_BACKEND_URL="+h.StateURL)
+	for k, v := range h.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	return cmd
 }
 
 // Stop ends the box and its chart repository.
