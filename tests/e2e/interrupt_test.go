@@ -172,14 +172,7 @@ func TestAKilledDriverIsOneInterrupt(t *testing.T) {
 		}
 		return true
 	}, 2*time.Minute, 100*time.Millisecond, "each CLI ends and releases its stack's lock:\n%s", out)
-	pids, err := os.ReadDir(h.Pids())
-	require.NoError(t, err)
-	require.NotEmpty(t, pids, "the slow provider ran")
-	for _, p := range pids {
-		pid, err := strconv.Atoi(p.Name())
-		require.NoError(t, err)
-		assert.False(t, aliveAfterKill(pid), "provider plugin %d outlived its CLI", pid)
-	}
+	requirePluginsGone(t, h, "its CLI")
 	ctx := t.Context()
 	for _, s := range stacks {
 		pending, err := s.PendingOperations(ctx)
@@ -219,14 +212,7 @@ func TestAKilledRunIsRecordedAndRecovered(t *testing.T) {
 		assert.Equal(t, automation.StatusCancelled, r.Result, r.Cluster)
 		assert.Equal(t, "killed by a second interrupt", r.Reason, r.Cluster)
 	}
-	pids, err := os.ReadDir(h.Pids())
-	require.NoError(t, err)
-	require.NotEmpty(t, pids, "the slow provider ran")
-	for _, p := range pids {
-		pid, err := strconv.Atoi(p.Name())
-		require.NoError(t, err)
-		assert.False(t, aliveAfterKill(pid), "provider plugin %d outlived the killed run", pid)
-	}
+	requirePluginsGone(t, h, "the killed run")
 
 	backend, fleet, stacks := openStacks(t, h, 0)
 	ctx := t.Context()
@@ -275,6 +261,20 @@ func TestAKilledRunIsRecordedAndRecovered(t *testing.T) {
 	require.NoError(t, err, "after recovery the up runs")
 	assert.Equal(t, 1, counts(rep, stacks[1].Name())[automation.KindCreate], "the cleared resource is created again")
 	assert.Zero(t, counts(rep, stacks[0].Name())[automation.KindCreate], "the imported one is not")
+}
+
+// requirePluginsGone: the slow provider ran, and none of its processes
+// outlived what ended them.
+func requirePluginsGone(t *testing.T, h helperDirs, ender string) {
+	t.Helper()
+	pids, err := os.ReadDir(h.Pids())
+	require.NoError(t, err)
+	require.NotEmpty(t, pids, "the slow provider ran")
+	for _, p := range pids {
+		pid, err := strconv.Atoi(p.Name())
+		require.NoError(t, err)
+		assert.False(t, aliveAfterKill(pid), "provider plugin %d outlived %s", pid, ender)
+	}
 }
 
 func hasType(res []automation.StateResource, typ string) bool {
