@@ -56,19 +56,22 @@ var Replaces = map[string]Replacement{
 // or a path of its OnceSet that had a value and differs.
 func ReplaceKeys(typ string, olds, news resource.PropertyMap) []resource.PropertyKey {
 	var keys []resource.PropertyKey
-	seen := map[resource.PropertyKey]bool{}
-	rule := Replaces[typ]
-	paths := slices.Concat(rule.Paths, rule.OnceSet)
-	for i, path := range paths {
+	replaces := func(path string, onceSet bool) {
 		parts := strings.Split(path, ".")
 		old := at(olds, parts)
-		if old.DeepEquals(at(news, parts)) || (i >= len(rule.Paths) && old.IsNull()) {
-			continue
+		if old.DeepEquals(at(news, parts)) || (onceSet && old.IsNull()) {
+			return
 		}
-		if k := resource.PropertyKey(parts[0]); !seen[k] {
-			seen[k] = true
+		if k := resource.PropertyKey(parts[0]); !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
+	}
+	rule := Replaces[typ]
+	for _, path := range rule.Paths {
+		replaces(path, false)
+	}
+	for _, path := range rule.OnceSet {
+		replaces(path, true)
 	}
 	return keys
 }
