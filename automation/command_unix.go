@@ -32,6 +32,18 @@ func killProcessGroup(p *os.Process) {
 	}
 }
 
+// KillTree kills pid and every process below it at once (not their process
+// groups), as a machine that goes away ends them: the box's test of a run
+// killed whole (eksplatform, its CLIs, their plugins) uses it. It returns
+// how many processes it signalled.
+func KillTree(pid int) int {
+	tree := append([]int{pid}, descendants(pid)...)
+	for _, p := range tree {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+	return len(tree)
+}
+
 // descendants lists the processes below pid, read from /proc (empty where
 // there is no /proc).
 func descendants(pid int) []int {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -63,66 +62,49 @@ func pendingCreates(t *testing.T, stateDir, stack string) []pendingCreate {
 	return out
 }
 
-// killTree kills pid and every process below it at once, as a machine (or
-// a CI runner's job) that goes away ends all of them: eksplatform, its
-// Pulumi CLI and the CLI's provider plugins.
-func killTree(t *testing.T, pid int) {
+// helmRecords are Helm's records of a release (a Secret per revision).
+func helmRecords(ctx context.Context, t *testing.T, c *box.Cluster, ns, name string) []object {
 	t.Helper()
-	out, err := exec.Command("ps", "-eo", "pid=,ppid=").Output()
-	require.NoError(t, err)
-	children := map[int][]int{}
-	for line := range strings.Lines(string(out)) {
-		f := strings.Fields(line)
-		if len(f) != 2 {
-			continue
-		}
-		c, err1 := strconv.Atoi(f[0])
-		p, err2 := strconv.Atoi(f[1])
-		if err1 == nil && err2 == nil {
-			children[p] = append(children[p], c)
-		}
-	}
-	tree := []int{pid}
-	for i := 0; i < len(tree); i++ {
-		tree = append(tree, children[tree[i]]...)
-	}
-	require.Greater(t, len(tree), 2, "eksplatform, its CLI and plugins run")
-	for _, p := range tree {
-		_ = syscall.Kill(p, syscall.SIGKILL)
-	}
+	return list(ctx, t, c, "/api/v1/namespaces/"+ns+"/secrets?labelSelector=owner%3Dhelm,name%3D"+name)
 }
 
 // exists says whether what a pending create of a kubernetes resource was
 // making is in the box's API server, and the id pulumi-kubernetes imports
 // it by (namespace/name). A Helm release exists when Helm's record of it
-// does.
+// does; an object's path is found through the API server's discovery.
 func exists(ctx context.Context, t *testing.T, c *box.Cluster, p pendingCreate) (string, bool) {
 	t.Helper()
 	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 	if p.Type == "kubernetes:helm.sh/v3:Release" {
 		name, ns := str(p.Inputs, "name"), str(p.Inputs, "namespace")
 		require.NotEmpty(t, name, "%s: the release's name is an input", p.URN)
-		records := list(ctx, t, c, "/api/v1/namespaces/"+ns+"/secrets?labelSelector=owner%3Dhelm,name%3D"+name)
-		return ns + "/" + name, len(records) > 0
+		return ns + "/" + name, len(helmRecords(ctx, t, c, ns, name)) > 0
 	}
 	meta, _ := p.Inputs["metadata"].(map[string]any)
 	apiVersion, kind, name, ns := str(p.Inputs, "apiVersion"), str(p.Inputs, "kind"), str(meta, "name"), str(meta, "namespace")
 	require.NotEmpty(t, kind, "%s: a kubernetes object's kind is an input", p.URN)
-	plural := strings.ToLower(kind) + "s"
-	switch {
-	case strings.HasSuffix(kind, "s"):
-		plural = strings.ToLower(kind) + "es"
-	case strings.HasSuffix(kind, "y"):
-		plural = strings.ToLower(strings.TrimSuffix(kind, "y")) + "ies"
-	}
-	path, id := "/apis/"+apiVersion, name
+	path := "/apis/" + apiVersion
 	if apiVersion == "v1" {
 		path = "/api/v1"
 	}
+	body, err := c.Do(ctx, http.MethodGet, path, nil)
+	require.NoError(t, err, "discovery of %s", apiVersion)
+	var discovery struct {
+		Resources []struct{ Name, Kind string }
+	}
+	require.NoError(t, json.Unmarshal(body, &discovery))
+	plural := ""
+	for _, r := range discovery.Resources {
+		if r.Kind == kind && !strings.Contains(r.Name, "/") {
+			plural = r.Name
+		}
+	}
+	require.NotEmpty(t, plural, "%s: the API server serves %s %s", p.URN, apiVersion, kind)
+	id := name
 	if ns != "" {
 		path, id = path+"/namespaces/"+ns, ns+"/"+name
 	}
-	_, err := c.Do(ctx, http.MethodGet, path+"/"+plural+"/"+name, nil)
+	_, err = c.Do(ctx, http.MethodGet, path+"/"+plural+"/"+name, nil)
 	return id, err == nil
 }
 
@@ -182,7 +164,9 @@ func TestAKilledUpIsRecoveredWithTheToolsOwnCommands(t *testing.T) {
 		}
 		return false
 	}, 10*time.Minute, 20*time.Millisecond, "a release is being created:\n%s", &out)
-	killTree(t, up.Process.Pid)
+	// A machine that goes away ends eksplatform, its CLI and the plugins
+	// at once.
+	require.Greater(t, automation.KillTree(up.Process.Pid), 2, "eksplatform, its CLI and plugins ran")
 	<-exited
 
 	pending := pendingCreates(t, state, name)
@@ -254,7 +238,7 @@ func helmUninstall(ctx context.Context, t *testing.T, c *box.Cluster, p pendingC
 	ns, _ := p.Inputs["namespace"].(string)
 	chart, _ := p.Inputs["chart"].(string)
 	version, _ := p.Inputs["version"].(string)
-	records := list(ctx, t, c, "/api/v1/namespaces/"+ns+"/secrets?labelSelector=owner%3Dhelm,name%3D"+name)
+	records := helmRecords(ctx, t, c, ns, name)
 	require.NotEmpty(t, records)
 	assert.Equal(t, "pending-install", records[len(records)-1].Metadata.Labels["status"], "Helm's record of a release killed mid-install")
 	rendered := "labelSelector=" + box.StandInLabel + "%3D" + chart + "-" + version
