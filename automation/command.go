@@ -110,9 +110,10 @@ func (c *Command) Run(ctx context.Context, workdir string, stdin io.Reader, addi
 	// lock held and its plugins left running for good. Writing to a file, it
 	// finds its inline program gone, lets the steps in flight finish,
 	// records them, releases the lock and stops its plugins: the same state
-	// as after one Ctrl-C. (Not a parent-death signal: the kernel sends it
-	// once per thread of the CLI, and a second interrupt terminates the CLI
-	// mid-step.) A refresh or destroy, which runs no program, goes on to its
+	// as after one Ctrl-C. (Not a parent-death signal: tried with SIGINT,
+	// the CLI received it twice, "^C received; cancelling" then
+	// "terminating", and stopped mid-step; the kernel may send it per
+	// thread.) A refresh or destroy, which runs no program, goes on to its
 	// end.
 	outFile, err := newOutputFile(io.MultiWriter(append(additionalOutput, &stdout)...))
 	if err != nil {
