@@ -101,6 +101,10 @@ type RunOptions struct {
 	ExpectNoChanges bool
 	// Parallel caps how many previews run at once (previews ignore waves).
 	Parallel int
+	// Resume names clusters an earlier attempt of this rollout already
+	// rolled out, with the reason: their operation is skipped, their
+	// health gate runs again on the outputs the backend holds.
+	Resume map[string]string
 }
 
 // ClusterResult is what happened to one cluster.
@@ -115,6 +119,13 @@ type ClusterResult struct {
 	Started  time.Time `json:"started,omitzero"`
 	Finished time.Time `json:"finished,omitzero"`
 	Result   *Result   `json:"result,omitempty"`
+	// Gate is the cluster's health gate after its wave: passed, failed,
+	// skipped, or empty when not reached.
+	Gate      string `json:"gate,omitempty"`
+	GateError string `json:"gateError,omitempty"`
+	// Resumed is a skipped cluster that an earlier attempt of the same
+	// rollout had already rolled out (RunOptions.Resume).
+	Resumed bool `json:"resumed,omitempty"`
 
 	err error
 }
@@ -445,6 +456,20 @@ func (d *Driver) runCluster(ctx context.Context, w Wave, c *environments.Cluster
 	}
 	d.inFlight[c.Name] = inFlight{wave: w, cluster: c, started: start}
 	d.flightMu.Unlock()
+	if reason, ok := opts.Resume[c.Name]; ok {
+		res.Status, res.Reason, res.Resumed = StatusSkipped, reason, true
+		d.logf("[%s] %s %s: skipped: %s", w.Label(), c.Name, opts.Op, reason)
+		if opts.Op == OpUp {
+			// The gate reads the outputs the run would have returned.
+			if stack, err := d.Backend.Open(ctx, c); err == nil {
+				if outs, err := stack.Outputs(ctx); err == nil {
+					res.Result = &Result{Outputs: outs}
+				}
+			}
+		}
+		res.Finished = d.now()
+		return res
+	}
 	d.logf("[%s] %s %s: started", w.Label(), c.Name, opts.Op)
 	result, notes, skip, err := d.operate(ctx, c, opts)
 	d.Resources.mark(result)
@@ -563,6 +588,9 @@ func (d *Driver) operate(ctx context.Context, c *environments.Cluster, opts RunO
 func (d *Driver) gate(ctx context.Context, w Wave, wr *WaveResult) error {
 	if d.Gate == nil {
 		wr.Gate = StatusSkipped
+		for i := range wr.Clusters {
+			wr.Clusters[i].Gate = StatusSkipped
+		}
 		return nil
 	}
 	d.logf("[%s] health gate (timeout %s)", w.Label(), w.GateTimeout)
@@ -577,8 +605,10 @@ func (d *Driver) gate(ctx context.Context, w Wave, wr *WaveResult) error {
 			}
 			errs[i] = d.Gate.Check(ctx, c, outputs, GateOptions{Timeout: w.GateTimeout, EchoCheck: w.EchoCheck})
 			if errs[i] != nil {
+				wr.Clusters[i].Gate, wr.Clusters[i].GateError = StatusFailed, errs[i].Error()
 				d.logf("[%s] %s: health gate failed: %v", w.Label(), c.Name, errs[i])
 			} else {
+				wr.Clusters[i].Gate = "passed"
 				d.logf("[%s] %s: healthy", w.Label(), c.Name)
 			}
 			return nil
