@@ -248,3 +248,27 @@ func TestFileObjectsRefuseKeysOutsideTheirFolder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "2", string(got))
 }
+
+func TestTheWaveRecordsLiveBesideTheState(t *testing.T) {
+	dir := t.TempDir()
+	o, err := automation.ObjectsFor(t.Context(), "file://"+dir)
+	require.NoError(t, err)
+	assert.Equal(t, automation.FileObjects{Dir: filepath.Join(dir, ".eksplatform")}, o)
+
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+	s3o, err := automation.ObjectsFor(t.Context(), "s3://state-bucket/fleet/a?region=us-east-2&endpoint=http://127.0.0.1:9000&use_path_style=true&awssdk=v2")
+	require.NoError(t, err)
+	assert.Equal(t, "s3://state-bucket/fleet/a/.eksplatform", s3o.String())
+
+	_, err = automation.ObjectsFor(t.Context(), "https://api.pulumi.com")
+	require.ErrorContains(t, err, "pass --wave-records s3://BUCKET/PREFIX?region=REGION")
+	for raw, want := range map[string]string{
+		"s3:///prefix":                          "the bucket is missing",
+		"s3://b?endpoint=ftp://x":               "endpoint must be an http:// or https:// URL",
+		"s3://b?use_path_style=maybe":           "use_path_style must be true or false",
+		"s3://b?region=us-east-1&sse=aws%3Akms": `unknown parameter "sse"`,
+	} {
+		_, err := automation.ParseS3URL(raw)
+		assert.ErrorContains(t, err, want, raw)
+	}
+}

@@ -80,10 +80,12 @@ Without an AWS account:
   eksplatform validate            check every environment file
   eksplatform synth --out DIR     write what every cluster declares, one JSON per cluster
   eksplatform charts check        check every Helm release against its chart (needs the chart repositories)
+  eksplatform rollout --all       the waves as CI jobs (--format json, github-workflow, circleci ...)
 
 With AWS credentials (state in --backend, default file://./.pulumi-state):
   eksplatform preview --all --report-md report.md   the pull request report
   eksplatform up --all --yes                        roll out wave by wave, gated and baked
+  eksplatform up --all --yes --wave N               one wave per CI job, chained through the backend
   eksplatform refresh --all --expect-no-changes     the drift check
   eksplatform status                                what each cluster runs, and pending operations
   eksplatform recover --cluster C                   resolve what an interrupted run left pending
@@ -98,6 +100,6 @@ With AWS credentials (state in --backend, default file://./.pulumi-state):
 		"directory of the environment files (<role>.json)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newValidateCommand(opts), newPlanCommand(opts), newSynthCommand(opts),
-		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts), newAuditCommand(), newCatalogCommand(opts), newChartsCommand(opts), newRecoverCommand(opts), newCommentCommand())
+		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts), newAuditCommand(), newCatalogCommand(opts), newChartsCommand(opts), newRecoverCommand(opts), newCommentCommand(), newRolloutCommand(opts))
 	return root
 }

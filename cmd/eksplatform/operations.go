@@ -39,6 +39,7 @@ that says which is missing.`,
 	cmd.Flags().StringVar(&r.mdOut, "report-md", "", "write the markdown report for the pull request to this file")
 	addAllowCheckFlag(cmd, r)
 	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the report as JSON to this file")
+	addWaveFlags(cmd, &r.wave, automation.OpPreview)
 	return cmd
 }
 
@@ -71,7 +72,9 @@ names its URN.
 
 --refresh-management-nodes replaces the management node group of every
 cluster that already exists (its nodes roll); clusters that do not exist yet
-are created as usual and say so.`,
+are created as usual and say so.
+
+` + waveHelp,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if bake != "" {
@@ -109,6 +112,7 @@ are created as usual and say so.`,
 	addAllowCheckFlag(cmd, r)
 	cmd.Flags().BoolVar(&noGate, "skip-health-gate", false, "do not gate waves on EKS health (for clusters the gate cannot reach)")
 	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the run's report as JSON to this file")
+	addWaveFlags(cmd, &r.wave, automation.OpUp)
 	return cmd
 }
 
@@ -128,6 +132,7 @@ updates the state. Clusters the backend holds nothing of are skipped.
 	cmd.Flags().StringVar(&r.backend.audit, "audit", "", auditFlagHelp)
 	cmd.Flags().BoolVar(&r.runOpts.ExpectNoChanges, "expect-no-changes", false, "fail when the real state drifted from the backend")
 	cmd.Flags().StringVar(&r.jsonOut, "json", "", "write the run's report as JSON to this file")
+	addWaveFlags(cmd, &r.wave, automation.OpRefresh)
 	return cmd
 }
 

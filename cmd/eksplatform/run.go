@@ -110,6 +110,8 @@ type driverRun struct {
 	// finding refuses the run unless allowChecks names its code.
 	planChecks  bool
 	allowChecks []string
+	// wave runs one wave of the rollout (commands with addWaveFlags).
+	wave waveOptions
 }
 
 // addAllowCheckFlag adds --allow-check to a command that runs plan's checks.
@@ -198,6 +200,11 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 	if err := checkFlagRanges(cmd); err != nil {
 		return err
 	}
+	if r.wave.op != "" {
+		if err := r.wave.check(cmd); err != nil {
+			return err
+		}
+	}
 	sel, err := r.sel.selection()
 	if err != nil {
 		return err
@@ -230,6 +237,12 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 		return err
 	}
 	fmt.Fprintf(errOut, "backend %s\n", redactURL(url))
+	var job *automation.WaveJob
+	if r.wave.wave > 0 {
+		if job, err = r.wave.job(context.Background(), plan, r.g.environments, url, errOut); err != nil {
+			return err
+		}
+	}
 	warnUndeclared(context.Background(), errOut, fleet, backend)
 	var overrides []string
 	if r.planChecks {
@@ -243,6 +256,13 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 	}
 	trail.Base.Overrides = overrides
 	printPlan(errOut, r.runOpts.Op, plan)
+	if job != nil {
+		records := "none (a preview records nothing)"
+		if job.Objects != nil {
+			records = job.Objects.String()
+		}
+		fmt.Fprintf(errOut, "this job: %s; rollout %s (plan %s); wave records in %s\n", selectedWave(job), job.Rollout, job.Digest, records)
+	}
 	driver := &automation.Driver{Backend: backend, Log: errOut, Audit: trail, Resources: programResources}
 	if r.gate {
 		gate := eksgate.New()
@@ -259,7 +279,19 @@ func (r *driverRun) run(cmd *cobra.Command) error {
 		hardExit(130)
 	})
 	defer stop()
-	rep, runErr := driver.Run(ctx, plan, r.runOpts)
+	var rep *automation.Report
+	var runErr error
+	if job != nil {
+		rep, runErr = automation.RunJob(ctx, driver, job, r.runOpts, automation.JobOptions{
+			RequirePrevious: r.wave.requirePrevious, WaitBake: r.wave.waitBake, RunID: trail.Base.RunID, Job: trail.Actor().JobURL,
+		})
+		if rep == nil {
+			fmt.Fprintln(errOut, "error:", runErr)
+			return exitError{1}
+		}
+	} else {
+		rep, runErr = driver.Run(ctx, plan, r.runOpts)
+	}
 	printTable(out, rep)
 	if r.jsonOut != "" {
 		if err := writeJSON(r.jsonOut, rep); err != nil {

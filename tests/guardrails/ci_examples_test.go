@@ -109,7 +109,7 @@ func TestPipelinesThatReachTheAPIServerRunInTheDeployerNetwork(t *testing.T) {
 	}
 	require.NotEmpty(t, networks)
 
-	for file, job := range map[string]string{"rollout.yml": "up", "preview.yml": "preview", "scheduled.yml": "checks"} {
+	for file, job := range map[string]string{"rollout.yml": "wave-*", "preview.yml": "preview", "scheduled.yml": "checks"} {
 		data, err := os.ReadFile("../../examples/ci/github/" + file)
 		require.NoError(t, err)
 		var gh struct {
@@ -118,8 +118,20 @@ func TestPipelinesThatReachTheAPIServerRunInTheDeployerNetwork(t *testing.T) {
 			} `json:"jobs"`
 		}
 		require.NoError(t, yaml.Unmarshal(data, &gh))
-		runsOn, _ := gh.Jobs[job].RunsOn.(string)
-		assert.Regexp(t, `^codebuild-eksplatform-deployer-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}$`, runsOn, "%s: job %s runs on the CodeBuild-hosted runner in the deployer VPC", file, job)
+		jobs := []string{job}
+		if job == "wave-*" {
+			jobs = nil
+			for name := range gh.Jobs {
+				if strings.HasPrefix(name, "wave-") {
+					jobs = append(jobs, name)
+				}
+			}
+			require.NotEmpty(t, jobs, "%s has wave jobs", file)
+		}
+		for _, job := range jobs {
+			runsOn, _ := gh.Jobs[job].RunsOn.(string)
+			assert.Regexp(t, `^codebuild-eksplatform-deployer-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}$`, runsOn, "%s: job %s runs on the CodeBuild-hosted runner in the deployer VPC", file, job)
+		}
 		for _, n := range networks {
 			assert.Contains(t, string(data), n, "%s says which network the runner sits in", file)
 		}
@@ -135,7 +147,7 @@ func TestPipelinesThatReachTheAPIServerRunInTheDeployerNetwork(t *testing.T) {
 	}
 	require.NoError(t, yaml.Unmarshal(data, &circle))
 	assert.Regexp(t, `^[a-z0-9-]+/[a-z0-9-]+$`, circle.Executors["deployer"]["resource_class"], "a self-hosted runner class")
-	for _, job := range []string{"preview", "up", "weekly-checks"} {
+	for _, job := range []string{"preview", "wave", "weekly-checks"} {
 		assert.Equal(t, "deployer", circle.Jobs[job].Executor, "CircleCI job %s runs in the deployer network", job)
 	}
 	assert.Equal(t, "go", circle.Jobs["catalog-refresh"].Executor, "the catalog refresh needs no cluster")
