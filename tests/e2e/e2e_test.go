@@ -38,6 +38,8 @@ type programs struct {
 	layers []string
 	// started receives a cluster's name when its program starts.
 	started chan string
+	// running and maxRunning count the programs running at once.
+	running, maxRunning int
 }
 
 func newPrograms() *programs {
@@ -52,6 +54,15 @@ func (p *programs) For(c *environments.Cluster) pulumi.RunFunc {
 		if started != nil {
 			started <- c.Name
 		}
+		p.mu.Lock()
+		p.running++
+		p.maxRunning = max(p.maxRunning, p.running)
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			p.running--
+			p.mu.Unlock()
+		}()
 		time.Sleep(delay)
 		if fail {
 			return fmt.Errorf("simulated failure of %s", c.Name)
