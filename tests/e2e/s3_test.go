@@ -3,111 +3,27 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/tests/s3fake"
 )
-
-// s3Server is an S3 implementation nobody here wrote (gofakes3, in memory)
-// on loopback: the shared state of teams whose jobs run on other machines.
-type s3Server struct {
-	mem *s3mem.Backend
-	url string
-	// env is what every process that talks to it gets: static keys, a
-	// region, and no shared AWS config of this machine.
-	env map[string]string
-
-	mu       sync.Mutex
-	requests map[string]int // "METHOD" -> count
-}
-
-const stateBucket = "fleet-state"
-
-func startS3(t *testing.T) *s3Server {
-	t.Helper()
-	s := &s3Server{mem: s3mem.New(), requests: map[string]int{}}
-	require.NoError(t, s.mem.CreateBucket(stateBucket))
-	faker := gofakes3.New(s.mem, gofakes3.WithoutVersioning())
-	handler := faker.Server()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests[r.Method]++
-		s.mu.Unlock()
-		handler.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	s.env = map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIAE2ETESTS3", "AWS_SECRET_ACCESS_KEY": "e2e-secret", "AWS_REGION": "us-east-1",
-		"AWS_CONFIG_FILE": filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED": "true",
-	}
-	s.url = "s3://" + stateBucket + "/teams/platform?region=us-east-1&use_path_style=true&endpoint=" + srv.URL
-	return s
-}
-
-// keys lists the bucket's keys under a prefix.
-func (s *s3Server) keys(t *testing.T, prefix string) []string {
-	t.Helper()
-	p := gofakes3.NewFolderPrefix(prefix)
-	p.HasDelimiter = false
-	list, err := s.mem.ListBucket(stateBucket, &p, gofakes3.ListBucketPage{})
-	require.NoError(t, err)
-	var out []string
-	for _, o := range list.Contents {
-		out = append(out, o.Key)
-	}
-	return out
-}
-
-// checkpoints keeps the stack files, not their .bak copies.
-func checkpoints(keys []string) []string {
-	var out []string
-	for _, k := range keys {
-		if strings.HasSuffix(k, ".json") {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-func (s *s3Server) object(t *testing.T, key string) string {
-	t.Helper()
-	o, err := s.mem.GetObject(stateBucket, key, nil)
-	require.NoError(t, err)
-	defer o.Contents.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := o.Contents.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return b.String()
-}
 
 // machine is one CI job: its own backend (own Pulumi home, as on another
 // runner) on the shared state.
-func (e *env) machineOn(t *testing.T, s *s3Server, passphrase string) *automation.PulumiBackend {
+func (e *env) machineOn(t *testing.T, s *s3fake.Server, passphrase string) *automation.PulumiBackend {
 	t.Helper()
 	vars := map[string]string{"PULUMI_CONFIG_PASSPHRASE": passphrase}
-	for k, v := range s.env {
+	for k, v := range s.Env {
 		vars[k] = v
 	}
 	b, err := automation.NewPulumiBackend(automation.PulumiOptions{
-		BackendURL: s.url, Command: pulumiCommand(t), Program: e.programs.For, PulumiHome: t.TempDir(), Env: vars,
+		BackendURL: s.URL, Command: pulumiCommand(t), Program: e.programs.For, PulumiHome: t.TempDir(), Env: vars,
 	})
 	require.NoError(t, err)
 	return b
@@ -115,12 +31,12 @@ func (e *env) machineOn(t *testing.T, s *s3Server, passphrase string) *automatio
 
 // recordsOn opens the wave records in the bucket the way the CLI does,
 // from the backend URL, with the same credentials.
-func recordsOn(t *testing.T, s *s3Server) automation.Objects {
+func recordsOn(t *testing.T, s *s3fake.Server) automation.Objects {
 	t.Helper()
-	for k, v := range s.env {
+	for k, v := range s.Env {
 		t.Setenv(k, v)
 	}
-	o, err := automation.ObjectsFor(context.Background(), s.url)
+	o, err := automation.ObjectsFor(context.Background(), s.URL)
 	require.NoError(t, err)
 	return o
 }
@@ -132,7 +48,7 @@ func recordsOn(t *testing.T, s *s3Server) automation.Objects {
 // Stack secrets are encrypted with the passphrase: the bucket never holds
 // them in the clear, and a job with another passphrase cannot read them.
 func TestWaveJobsOnSharedS3State(t *testing.T) {
-	s3 := startS3(t)
+	s3 := s3fake.Start(t, "teams/platform")
 	e := newEnv(t, 2, 3)
 	objects := recordsOn(t, s3)
 	bake := time.Hour
@@ -162,16 +78,16 @@ func TestWaveJobsOnSharedS3State(t *testing.T) {
 	assert.Equal(t, 3, e.programs.maxRunning, "the three programs of the wave ran at once")
 	e.programs.mu.Unlock()
 
-	stacks := checkpoints(s3.keys(t, "teams/platform/.pulumi/stacks/"))
-	records := s3.keys(t, "teams/platform/.eksplatform/rollouts/gh-77/up/wave-001/")
+	stacks := s3fake.Checkpoints(s3.Keys(t, ".pulumi/stacks/"))
+	records := s3.Keys(t, ".eksplatform/rollouts/gh-77/up/wave-001/")
 	assert.Len(t, stacks, 3, "the state of each stack of wave 1 is in the bucket: %v", stacks)
 	assert.Len(t, records, 3, "one wave record per cluster: %v", records)
 	for _, k := range stacks {
-		body := s3.object(t, k)
+		body := s3.Object(t, k)
 		assert.NotContains(t, body, "apiVersion: v1 #", "%s holds the kubeconfig in the clear", k)
 		assert.Contains(t, body, `"ciphertext"`, "%s holds the secret encrypted", k)
 	}
-	assert.Empty(t, s3.keys(t, "teams/platform/.pulumi/locks/"), "every job released its lock")
+	assert.Empty(t, s3.Keys(t, ".pulumi/locks/"), "every job released its lock")
 
 	// The next job, on another machine: wave 1 passed, its bake runs.
 	second := &automation.Driver{Backend: e.machineOn(t, s3, "e2e-passphrase"), Log: e.log, Now: clock}
@@ -183,7 +99,7 @@ func TestWaveJobsOnSharedS3State(t *testing.T) {
 	rep, err = automation.RunJob(t.Context(), second, job(2), automation.RunOptions{Op: automation.OpUp}, opts)
 	require.NoError(t, err, e.log.String())
 	assert.Len(t, rep.Waves[0].Clusters, 3)
-	assert.Len(t, checkpoints(s3.keys(t, "teams/platform/.pulumi/stacks/")), 6)
+	assert.Len(t, s3fake.Checkpoints(s3.Keys(t, ".pulumi/stacks/")), 6)
 
 	// A job whose passphrase is not the team's cannot read the secrets.
 	intruder := e.machineOn(t, s3, "not-the-passphrase")
@@ -194,17 +110,15 @@ func TestWaveJobsOnSharedS3State(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, automation.ErrPassphrase)
 
-	s3.mu.Lock()
-	defer s3.mu.Unlock()
-	assert.Positive(t, s3.requests[http.MethodPut], "the engine wrote through the S3 API")
-	assert.Positive(t, s3.requests[http.MethodGet], "and read through it")
+	assert.Positive(t, s3.Requests(http.MethodPut), "the engine wrote through the S3 API")
+	assert.Positive(t, s3.Requests(http.MethodGet), "and read through it")
 }
 
 // TestTwoJobsOnOneStackInS3: the lock of Pulumi's DIY backend lives in the
 // bucket; a second job's up on a stack the first is updating is told the
 // stack is locked, and the first still succeeds.
 func TestTwoJobsOnOneStackInS3(t *testing.T) {
-	s3 := startS3(t)
+	s3 := s3fake.Start(t, "teams/platform")
 	e := newEnv(t, 1, 1)
 	e.programs.started = make(chan string, 8)
 	e.programs.delay["e2e-sandbox-01"] = 20 * time.Second
@@ -222,7 +136,7 @@ func TestTwoJobsOnOneStackInS3(t *testing.T) {
 			t.Fatal("the first up never started")
 		}
 	}
-	locks := s3.keys(t, "teams/platform/.pulumi/locks/")
+	locks := s3.Keys(t, ".pulumi/locks/")
 	assert.Len(t, locks, 1, "the first job's lock is in the bucket: %v", locks)
 	e.programs.mu.Lock()
 	e.programs.delay["e2e-sandbox-01"] = 0
@@ -232,5 +146,5 @@ func TestTwoJobsOnOneStackInS3(t *testing.T) {
 	require.ErrorIs(t, err, automation.ErrLocked)
 	assert.Contains(t, rep.Waves[0].Clusters[0].Reason, "stack is locked by another update")
 	require.NoError(t, <-first, "the first up still succeeds")
-	assert.Empty(t, s3.keys(t, "teams/platform/.pulumi/locks/"), "and releases its lock")
+	assert.Empty(t, s3.Keys(t, ".pulumi/locks/"), "and releases its lock")
 }
