@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/tests/fleetfile"
 )
 
@@ -236,5 +237,36 @@ func TestWaveFlagsUsage(t *testing.T) {
 		code, _, errOut := cli(append([]string{"--environments", envDir}, c.args...)...)
 		assert.Equal(t, 2, code, "%v: %s", c.args, errOut)
 		assert.Contains(t, errOut, c.want, "%v", c.args)
+	}
+}
+
+// BenchmarkRolloutFormats renders the rollout of 200 clusters in 5 waves
+// in each format, from a loaded fleet (json and github-matrix include the
+// digest: the environment files read and hashed, the commit asked of git).
+func BenchmarkRolloutFormats(b *testing.B) {
+	roles := make([]fleetfile.Role, 5)
+	for i := range roles {
+		roles[i] = fleetfile.Role{Name: fmt.Sprintf("r%d", i), Wave: i, Clusters: 40, Extra: `"rollout": {"parallel": 8}`}
+	}
+	dir := fleetfile.Write(b, roles...)
+	fleet, err := environments.Load(dir)
+	require.NoError(b, err)
+	plan, err := automation.NewRollout(fleet, automation.Selection{}, automation.RolloutOptions{})
+	require.NoError(b, err)
+	require.Len(b, plan.Clusters(), 200)
+	for _, format := range []string{"json", "github-matrix", "github-workflow", "circleci"} {
+		b.Run(format, func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				var buf strings.Builder
+				if err := renderRollout(b.Context(), &buf, format, plan, fleet, dir, "--all"); err != nil {
+					b.Fatal(err)
+				}
+				size = buf.Len()
+			}
+			b.ReportMetric(float64(size), "bytes")
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/200, "µs/cluster")
+		})
 	}
 }
