@@ -17,10 +17,11 @@ export PATH := $(BIN):$(PATH)
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: ## install Go modules and the Pulumi CLI (bin/pulumi); a second run is instant
+setup: ## install Go modules, the Pulumi CLI (bin/pulumi) and dynalite (for the DynamoDB tests, from npm); a second run is instant
 	$(GO) mod download
 	cd tools && $(GO) mod download
 	./tools/install-pulumi.sh
+	./tools/dynalite/install.sh
 
 build: ## build the CLI into bin/eksplatform
 	$(GO) build -o $(BIN)/eksplatform ./cmd/eksplatform

@@ -8,9 +8,12 @@
 //     appended to under an exclusive flock(2), so runs on one machine never
 //     interleave their lines. The default is audit.jsonl in the directory the
 //     CLI names.
-//   - dynamodb://TABLE[?region=REGION]: a DynamoStore, a DynamoDB table a team
-//     shares. The region defaults to the one of the default AWS config
-//     (AWS_REGION, the profile). The client retries throttling
+//   - dynamodb://TABLE[?region=REGION][&endpoint=URL]: a DynamoStore, a
+//     DynamoDB table a team shares. The region defaults to the one of the
+//     default AWS config (AWS_REGION, the profile). The endpoint, an absolute
+//     http:// or https:// URL, replaces the region's DynamoDB endpoint: for
+//     DynamoDB Local, dynalite, LocalStack or a VPC endpoint (the package's
+//     tests run against dynalite this way). The client retries throttling
 //     (ThrottlingException, ProvisionedThroughputExceededException,
 //     RequestLimitExceeded) and transient errors with the SDK's standard
 //     retryer, at most 5 attempts per request.

@@ -26,9 +26,10 @@ var _ DynamoAPI = (*dynamodb.Client)(nil)
 // DynamoStore keeps records in a DynamoDB table laid out as the package
 // documentation describes.
 type DynamoStore struct {
-	api    DynamoAPI
-	table  string
-	region string // for String only; set by Open
+	api      DynamoAPI
+	table    string
+	region   string // for String only; set by Open
+	endpoint string // for String only; set by Open when the URL names one
 }
 
 // NewDynamoStore returns a store writing to table through api.
@@ -36,12 +37,20 @@ func NewDynamoStore(api DynamoAPI, table string) *DynamoStore {
 	return &DynamoStore{api: api, table: table}
 }
 
-// String returns "dynamodb://TABLE", with "?region=REGION" when known.
+// String returns "dynamodb://TABLE", with "?region=REGION" when known and
+// "&endpoint=URL" when Open was given one.
 func (s *DynamoStore) String() string {
-	if s.region == "" {
+	var params []string
+	if s.region != "" {
+		params = append(params, "region="+s.region)
+	}
+	if s.endpoint != "" {
+		params = append(params, "endpoint="+s.endpoint)
+	}
+	if len(params) == 0 {
 		return "dynamodb://" + s.table
 	}
-	return "dynamodb://" + s.table + "?region=" + s.region
+	return "dynamodb://" + s.table + "?" + strings.Join(params, "&")
 }
 
 // Attribute names of the table.

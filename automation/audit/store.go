@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
@@ -73,7 +74,7 @@ const DefaultFile = "audit.jsonl"
 // included, when Open builds the client.
 const dynamoMaxAttempts = 5
 
-const storeForms = "want file://PATH (a JSON Lines file) or dynamodb://TABLE[?region=REGION]"
+const storeForms = "want file://PATH (a JSON Lines file) or dynamodb://TABLE[?region=REGION][&endpoint=http(s)://HOST:PORT]"
 
 var tableNameRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
 
@@ -83,11 +84,15 @@ var tableNameRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
 //	"file:///abs/path.jsonl"  -> FileStore at /abs/path.jsonl
 //	"file://rel/path.jsonl"   -> FileStore at rel/path.jsonl (relative to the working directory)
 //	"dynamodb://TABLE?region=us-east-2" -> DynamoStore on TABLE
+//	"dynamodb://TABLE?region=us-east-2&endpoint=http://127.0.0.1:8000" -> the same, at that endpoint
 //
 // For DynamoDB the region is optional (else the one of the default AWS
 // config, which must then name one); the client comes from
-// config.LoadDefaultConfig and retries throttling up to 5 attempts. Open
-// does not contact AWS. Any other value is an error naming it and the
+// config.LoadDefaultConfig and retries throttling up to 5 attempts. The
+// endpoint is optional too: an absolute http:// or https:// URL that
+// replaces the region's DynamoDB endpoint, for DynamoDB Local, dynalite,
+// LocalStack or a VPC endpoint; requests are still signed for the region.
+// Open does not contact AWS. Any other value is an error naming it and the
 // allowed forms.
 func Open(ctx context.Context, storeURL, defaultDir string) (Store, error) {
 	switch {
@@ -100,7 +105,7 @@ func Open(ctx context.Context, storeURL, defaultDir string) (Store, error) {
 		}
 		return NewFileStore(path), nil
 	case strings.HasPrefix(storeURL, "dynamodb://"):
-		table, region, err := parseDynamoURL(storeURL)
+		table, region, endpoint, err := parseDynamoURL(storeURL)
 		if err != nil {
 			return nil, err
 		}
@@ -117,39 +122,71 @@ func Open(ctx context.Context, storeURL, defaultDir string) (Store, error) {
 		}
 		client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 			o.RetryMaxAttempts = dynamoMaxAttempts
+			if endpoint != "" {
+				o.BaseEndpoint = aws.String(endpoint)
+			}
 		})
 		s := NewDynamoStore(client, table)
 		s.region = cfg.Region
+		s.endpoint = endpoint
 		return s, nil
 	default:
 		return nil, badURL(storeURL, "unsupported scheme")
 	}
 }
 
-// parseDynamoURL splits dynamodb://TABLE[?region=REGION].
-func parseDynamoURL(storeURL string) (table, region string, err error) {
+// parseDynamoURL splits dynamodb://TABLE[?region=REGION][&endpoint=URL].
+func parseDynamoURL(storeURL string) (table, region, endpoint string, err error) {
 	rest := strings.TrimPrefix(storeURL, "dynamodb://")
 	table, rawQuery, _ := strings.Cut(rest, "?")
 	if table == "" {
-		return "", "", badURL(storeURL, "the DynamoDB table name is missing")
+		return "", "", "", badURL(storeURL, "the DynamoDB table name is missing")
 	}
 	if !tableNameRe.MatchString(table) {
-		return "", "", badURL(storeURL, fmt.Sprintf("DynamoDB table name %q must be 3 to 255 of a-z, A-Z, 0-9, '_', '-' and '.'", table))
+		return "", "", "", badURL(storeURL, fmt.Sprintf("DynamoDB table name %q must be 3 to 255 of a-z, A-Z, 0-9, '_', '-' and '.'", table))
 	}
 	query, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return "", "", badURL(storeURL, "bad query: "+err.Error())
+		return "", "", "", badURL(storeURL, "bad query: "+err.Error())
 	}
 	for key, values := range query {
-		if key != "region" {
-			return "", "", badURL(storeURL, fmt.Sprintf("unknown parameter %q", key))
+		if key != "region" && key != "endpoint" {
+			return "", "", "", badURL(storeURL, fmt.Sprintf("unknown parameter %q (allowed: region, endpoint)", key))
 		}
 		if len(values) != 1 || values[0] == "" {
-			return "", "", badURL(storeURL, "region must be given once, not empty")
+			return "", "", "", badURL(storeURL, key+" must be given once, not empty")
 		}
-		region = values[0]
+		if key == "region" {
+			region = values[0]
+			continue
+		}
+		if problem := checkEndpoint(values[0]); problem != "" {
+			return "", "", "", badURL(storeURL, fmt.Sprintf("endpoint %q %s", values[0], problem))
+		}
+		endpoint = values[0]
 	}
-	return table, region, nil
+	return table, region, endpoint, nil
+}
+
+// checkEndpoint says what is wrong with the endpoint parameter, or "": it
+// must be an absolute http or https URL with a host and nothing after the
+// path. It carries no user info, so that String never shows a password.
+func checkEndpoint(endpoint string) string {
+	const want = "must be an absolute http:// or https:// URL such as http://127.0.0.1:8000"
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil:
+		return want + ": " + err.Error()
+	case u.Scheme != "http" && u.Scheme != "https":
+		return want
+	case u.Host == "" || u.Hostname() == "":
+		return want + ", with a host"
+	case u.User != nil:
+		return want + ", without a user or password"
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return want + ", without a query or fragment"
+	}
+	return ""
 }
 
 func badURL(storeURL, problem string) error {

@@ -21,7 +21,7 @@ import (
 
 // auditFlagHelp is the --audit flag's help, shared by every command that
 // records or reads the trail.
-const auditFlagHelp = "audit trail: file://PATH.jsonl or dynamodb://TABLE?region=REGION (default: $EKSPLATFORM_AUDIT, else audit.jsonl in the local state directory)"
+const auditFlagHelp = "audit trail: file://PATH.jsonl or dynamodb://TABLE?region=REGION[&endpoint=http(s)://HOST:PORT] (default: $EKSPLATFORM_AUDIT, else audit.jsonl in the local state directory)"
 
 // identity looks up the AWS caller identity for the audit trail; tests
 // replace it.
