@@ -302,12 +302,11 @@ func githubWorkflow(w io.Writer, plan *automation.Rollout, fleet *environments.F
 	p("# github-environments` for the REST API): the wait timer of each is the bake")
 	p("# before its wave, so no runner waits it out; --wait-bake waits any rest.")
 	for i, j := range jobs {
-		switch {
-		case i == 0:
+		if i == 0 {
 			p("#   %s: required reviewers (the approval before anything is applied)", envName(j.wave.Index))
-		default:
-			p("#   %s: wait timer %d minutes (the bake after %s)", envName(j.wave.Index), minutes(plan.Waves[i-1].Bake), plan.Waves[i-1].Label())
+			continue
 		}
+		p("#   %s: wait timer %d minutes (the bake after %s)", envName(j.wave.Index), minutes(plan.Waves[i-1].Bake), plan.Waves[i-1].Label())
 	}
 	p("#")
 	p("# The jobs that reach the API servers run on an AWS CodeBuild-hosted runner in")
