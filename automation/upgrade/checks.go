@@ -43,6 +43,10 @@ var Checks = []Check{
 	{Code: "CHT102", Severity: "warning", Finds: "a chart's version has no supported range in the catalog (a role override, or a bump nobody checked yet)"},
 	{Code: "FLT101", Severity: "error", Finds: "a role asks for a version an earlier wave does not run yet (prod must not go ahead of nonprod); refuses the role's clusters"},
 	{Code: "FLT102", Severity: "warning", Finds: "the clusters of one role run different versions (an interrupted rollout)"},
+	{Code: "INS101", Severity: "error", Finds: "an EKS upgrade insight for the target minor is ERROR: the control plane saw a removed API in use, or a node or addon would be out of skew (with `--aws-insights`)"},
+	{Code: "INS102", Severity: "warning", Finds: "an EKS upgrade insight for the target minor is WARNING (with `--aws-insights`)"},
+	{Code: "INS103", Severity: "warning", Finds: "an EKS upgrade insight for the target minor is UNKNOWN: EKS has not evaluated it yet (with `--aws-insights`)"},
+	{Code: "INS104", Severity: "warning", Finds: "the cluster's EKS upgrade insights could not be read (with `--aws-insights`)"},
 	{Code: "SPT101", Severity: "warning", Finds: "the run leaves out the cluster that creates its account's Spot service-linked role, and the backend has no stack of it: karpenter's Spot launches fail until it is deployed (read from the backend; not checked with `--offline`)"},
 }
 

@@ -170,6 +170,8 @@ type Inputs struct {
 	State     StateReader
 	Catalog   AddonCatalog
 	Selection automation.Selection
+	// Insights reads EKS upgrade insights (optional: plan --aws-insights).
+	Insights InsightReader
 	// Today is the date support windows are measured against.
 	Today time.Time
 }

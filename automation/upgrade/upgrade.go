@@ -111,6 +111,7 @@ func planCluster(ctx context.Context, in Inputs, c *environments.Cluster, wave s
 	}
 	cp.Steps = steps(in.Fleet.Catalog, c, cp)
 	cp.Findings = append(missingAddonFindings(c, missing), clusterFindings(in, c, cp)...)
+	cp.Findings = append(cp.Findings, insightFindings(ctx, in, c, cp)...)
 	for _, f := range cp.Findings {
 		cp.Refused = cp.Refused || f.Severity == Error
 	}

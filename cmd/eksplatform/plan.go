@@ -25,6 +25,7 @@ type planOptions struct {
 	base      string
 	today     string
 	awsAddons bool
+	insights  bool
 	offline   bool
 	failOn    []string
 	backend   backendOptions
@@ -48,7 +49,10 @@ Current versions come from the backend's state when a stack exists
 (--backend, $PULUMI_BACKEND_URL, or ./.pulumi-state when present), else from
 --base-environments (the environment files of the target branch), else the
 cluster is new. No AWS account is needed; --aws-addon-versions asks EKS
-(DescribeAddonVersions) instead of the shipped compatibility table.
+(DescribeAddonVersions) instead of the shipped compatibility table, and
+--aws-insights reads each cluster's EKS upgrade insights for its target minor
+(ListInsights, DescribeInsight): deprecated API calls the control plane saw,
+kubelet and addon skew, as checks INS101-INS104.
 
 Exit code 0 when no check fails, 1 when one does (the output is written
 either way), 2 on bad usage. --fail-on widens "fails": a scheduled check
@@ -63,6 +67,7 @@ runs --fail-on error,EKS104,EKS105 to fail on support windows too.`,
 	cmd.Flags().StringVar(&o.base, "base-environments", "", "environment files of the target branch: the current versions of clusters without state")
 	cmd.Flags().StringVar(&o.today, "today", "", "judge support windows as of this date (YYYY-MM-DD; default: today, UTC)")
 	cmd.Flags().BoolVar(&o.awsAddons, "aws-addon-versions", false, "ask EKS for addon versions (needs AWS credentials) instead of the offline table")
+	cmd.Flags().BoolVar(&o.insights, "aws-insights", false, "read each cluster's EKS upgrade insights for its target minor (needs AWS credentials: eks:ListInsights, eks:DescribeInsight)")
 	cmd.Flags().StringSliceVar(&o.failOn, "fail-on", []string{upgrade.Error},
 		"what makes plan exit 1: error (default), warning, or check codes such as EKS104 (repeatable; scheduled checks use --fail-on error,EKS104,EKS105)")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "do not read the backend: current versions come from --base-environments only")
@@ -100,6 +105,9 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	}
 	if o.awsAddons {
 		in.Catalog = eksgate.NewAddonCatalog()
+	}
+	if o.insights {
+		in.Insights = eksgate.NewInsights()
 	}
 	if o.offline && o.backend.backend != "" {
 		return usageError{errors.New("--offline reads no backend; leave out --backend or --offline")}
