@@ -134,8 +134,9 @@ Formats:
 regenerates it when they differ: how a generated workflow stays current.
 
 Each wave's job runs ` + "`eksplatform up --wave N`" + ` (see ` + "`eksplatform up --help`" + `).
-A job refuses a wave whose estimate is longer than its engine's limit
-(GitHub-hosted jobs: 6 hours; CircleCI: 5 hours).`,
+The workflow formats refuse a wave whose job would run longer than the
+engine's limit (GitHub-hosted jobs: 6 hours; CircleCI: 5 hours), naming the
+wave and what to change.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains(rolloutFormats, format) {
