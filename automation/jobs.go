@@ -30,10 +30,12 @@ const (
 
 // Runner limits of the CI engines the examples target.
 const (
-	// GitHubJobLimit: a job on a GitHub-hosted runner stops at 6 hours.
+	// GitHubJobLimit: a job on a GitHub-hosted runner stops at 6 hours
+	// (GitHub's usage limits for Actions, as the issue states them).
 	GitHubJobLimit = 6 * time.Hour
-	// CircleCIJobLimit: CircleCI cloud stops a job at 5 hours unless the
-	// plan allows more.
+	// CircleCIJobLimit: the 5 hours CircleCI cloud allows a job on its
+	// default plans (as remembered, not read in CircleCI's documentation
+	// here; a plan may allow more, so the limit can only be stricter).
 	CircleCIJobLimit = 5 * time.Hour
 )
 

@@ -44,6 +44,15 @@ func (w Wave) Label() string {
 	return fmt.Sprintf("wave %d", w.Number)
 }
 
+// Names are the wave's cluster names, in order.
+func (w Wave) Names() []string {
+	names := make([]string, len(w.Clusters))
+	for i, c := range w.Clusters {
+		names[i] = c.Name
+	}
+	return names
+}
+
 // Rollout is the wave schedule of a run: the selected clusters in waves, in
 // order (automation/upgrade's Plan is the upgrade plan that `plan` prints).
 type Rollout struct {

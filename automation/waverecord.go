@@ -230,10 +230,12 @@ func reasonSuffix(s string) string {
 	if s == "" {
 		return ""
 	}
-	return ": " + firstLineOf(s)
+	return ": " + FirstLine(s)
 }
 
-func firstLineOf(s string) string {
+// FirstLine is a message's first line, cut to 200 characters, for a line
+// of a table or a log.
+func FirstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	if r := []rune(line); len(r) > 200 {
 		line = string(r[:199]) + "…"

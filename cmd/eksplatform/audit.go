@@ -79,13 +79,7 @@ func newTrail(o *backendOptions, envDir string, op automation.Operation, now tim
 	}, nil
 }
 
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	if len(line) > 200 {
-		line = line[:199] + "…"
-	}
-	return line
-}
+func firstLine(s string) string { return automation.FirstLine(s) }
 
 // parseSince reads --since: a duration back from now (90m, 36h, 7d) or a
 // date or time (2026-11-01, 2026-11-01T10:00:00Z).

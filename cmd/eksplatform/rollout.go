@@ -69,16 +69,12 @@ func newRolloutDoc(plan *automation.Rollout, digest, commit string, dirty bool, 
 	doc := rolloutDoc{Rollout: automation.DefaultRolloutID(digest), Digest: digest, Commit: commit, Dirty: dirty, Selection: selection}
 	for i, w := range plan.Waves {
 		e := plan.Estimate(i)
-		names := make([]string, len(w.Clusters))
-		for j, c := range w.Clusters {
-			names[j] = c.Name
-		}
 		gate := w.GateTimeout
 		if gate == 0 {
 			gate, _ = time.ParseDuration(environments.DefaultGateTimeout)
 		}
 		doc.Waves = append(doc.Waves, waveDoc{
-			Wave: w.Index, Label: w.Label(), Number: w.Number, Canary: w.Canary, Roles: w.Roles, Clusters: names,
+			Wave: w.Index, Label: w.Label(), Number: w.Number, Canary: w.Canary, Roles: w.Roles, Clusters: w.Names(),
 			Parallel: w.Parallel, BakeBeforeMinutes: minutes(e.BakeWait), BakeAfterMinutes: minutes(w.Bake),
 			GateTimeoutMinutes: minutes(gate), EchoCheck: w.EchoCheck,
 			Estimate: estimateDoc{Cluster: minutes(e.Cluster), WaveJob: minutes(e.Wave), MatrixJob: minutes(e.Matrix)},
@@ -348,10 +344,6 @@ func githubWorkflow(w io.Writer, plan *automation.Rollout, fleet *environments.F
 	for _, j := range jobs {
 		wv := j.wave
 		id := fmt.Sprintf("wave-%d", wv.Index)
-		names := make([]string, len(wv.Clusters))
-		for i, c := range wv.Clusters {
-			names[i] = c.Name
-		}
 		p("")
 		p("  %s:", id)
 		p("    name: \"%s (%s): ${{ matrix.cluster }}\"", wv.Label(), strings.Join(wv.Roles, ", "))
@@ -363,7 +355,7 @@ func githubWorkflow(w io.Writer, plan *automation.Rollout, fleet *environments.F
 		p("      fail-fast: false   # a failed cluster does not stop the others of its wave")
 		p("      max-parallel: %d", wv.Parallel)
 		p("      matrix:")
-		p("        cluster: [%s]", strings.Join(names, ", "))
+		p("        cluster: [%s]", strings.Join(wv.Names(), ", "))
 		p("    steps:")
 		p("      - uses: actions/checkout@v7")
 		p("      - uses: actions/setup-go@v7")
@@ -441,7 +433,7 @@ func circleciWorkflow(w io.Writer, plan *automation.Rollout, selection string) e
 		p("          name: %s", id)
 		p("          wave: %d", wv.Index)
 		p("          selection: \"%s\"", selection)
-		p("          timeout: %dm   # %s: %s", minutes(t), wv.Label(), clusterList(wv))
+		p("          timeout: %dm   # %s: %s", minutes(t), wv.Label(), strings.Join(wv.Names(), ", "))
 		p("          requires: [%s]", prev)
 		p("          context: [eksplatform-aws-deploy, eksplatform-pulumi]")
 		p("          serial-group: eksplatform/fleet   # never beside a refresh or another wave's job")
@@ -451,12 +443,4 @@ func circleciWorkflow(w io.Writer, plan *automation.Rollout, selection string) e
 		prev = id
 	}
 	return errors.Join(errs...)
-}
-
-func clusterList(w automation.Wave) string {
-	names := make([]string, len(w.Clusters))
-	for i, c := range w.Clusters {
-		names[i] = c.Name
-	}
-	return strings.Join(names, ", ")
 }
