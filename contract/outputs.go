@@ -55,6 +55,8 @@ const (
 	EFSFileSystemID = "efsFileSystemId"
 	// EBSStorageClass is the default StorageClass's name.
 	EBSStorageClass = "ebsStorageClass"
+	// EFSStorageClass is the EFS StorageClass's name, when the role enables EFS.
+	EFSStorageClass = "efsStorageClass"
 	// KarpenterVersion is the karpenter chart's version; plan and status read it.
 	KarpenterVersion = "karpenterVersion"
 	// KarpenterQueue is karpenter's interruption queue (SQS).
@@ -72,6 +74,9 @@ const (
 	SpotServiceLinkedRole = "spotServiceLinkedRole"
 	// PodLogGroup is the CloudWatch log group of pod logs (fluent-bit on).
 	PodLogGroup = "podLogGroup"
+	// Parameters maps each fact the stack publishes in SSM Parameter Store
+	// (Facts) to its parameter's name; the inventory lists them.
+	Parameters = "parameters"
 )
 
 // Names lists every output name, in the order above.
@@ -79,6 +84,6 @@ var Names = []string{
 	Role, Wave, ClusterName, Region, AccountID, KubernetesVersion, Endpoint, CertificateAuthority,
 	OIDCIssuerURL, OIDCProviderARN, Kubeconfig, NodeGroupName, NodeGroupRelease, AddonVersions,
 	KMSKeyARN, VpcID, PrivateSubnetIDs, PublicSubnetIDs, EFSFileSystemID, EBSStorageClass,
-	KarpenterVersion, KarpenterQueue, EchoServerURL, ChartVersions, ClusterAdminRoleARN,
-	SpotServiceLinkedRole, PodLogGroup,
+	EFSStorageClass, KarpenterVersion, KarpenterQueue, EchoServerURL, ChartVersions, ClusterAdminRoleARN,
+	SpotServiceLinkedRole, PodLogGroup, Parameters,
 }

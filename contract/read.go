@@ -24,6 +24,14 @@ type Outputs struct {
 	Charts           map[string]string // ChartVersions
 	Karpenter        string            // KarpenterVersion
 	EchoServerURL    string            // EchoServerURL
+	OIDCIssuerURL    string            // OIDCIssuerURL
+	KarpenterQueue   string            // KarpenterQueue
+	EBSStorageClass  string            // EBSStorageClass
+	EFSStorageClass  string            // EFSStorageClass
+	EFSFileSystemID  string            // EFSFileSystemID
+	ClusterAdminRole string            // ClusterAdminRoleARN
+	PodLogGroup      string            // PodLogGroup
+	Parameters       map[string]string // Parameters
 }
 
 // Read maps stack outputs, as the Automation API returns them (decoded JSON,
@@ -88,6 +96,14 @@ func Read(raw map[string]any) (Outputs, error) {
 	o.Charts = strMap(ChartVersions)
 	str(KarpenterVersion, &o.Karpenter)
 	str(EchoServerURL, &o.EchoServerURL)
+	str(OIDCIssuerURL, &o.OIDCIssuerURL)
+	str(KarpenterQueue, &o.KarpenterQueue)
+	str(EBSStorageClass, &o.EBSStorageClass)
+	str(EFSStorageClass, &o.EFSStorageClass)
+	str(EFSFileSystemID, &o.EFSFileSystemID)
+	str(ClusterAdminRoleARN, &o.ClusterAdminRole)
+	str(PodLogGroup, &o.PodLogGroup)
+	o.Parameters = strMap(Parameters)
 	if len(errs) > 0 {
 		return o, fmt.Errorf("the stack's outputs do not match the program's contract: %v", errs)
 	}

@@ -15,6 +15,9 @@ func TestReadTypesWhatTheStackSays(t *testing.T) {
 		AddonVersions: map[string]any{"coredns": "v1.12.2-eksbuild.4", "vpc-cni": "v1.20.0-eksbuild.1"},
 		ChartVersions: map[string]any{"karpenter": "1.9.0"},
 		Kubeconfig:    "[secret]", "somethingNew": 42,
+		OIDCIssuerURL: "https://oidc.eks/id/ABC", KarpenterQueue: "prod-i01-karpenter", EBSStorageClass: "gp3",
+		EFSStorageClass: "prod-i01-efs", EFSFileSystemID: "fs-1", ClusterAdminRoleARN: "arn:aws:iam::1:role/admin",
+		PodLogGroup: "/aws/eks/prod-i01/pods", Parameters: map[string]any{FactEndpoint: "/eksplatform/prod-i01/endpoint"},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, Outputs{
@@ -22,6 +25,9 @@ func TestReadTypesWhatTheStackSays(t *testing.T) {
 		Karpenter: "1.9.0", EchoServerURL: "http://echo/",
 		Addons: map[string]string{"coredns": "v1.12.2-eksbuild.4", "vpc-cni": "v1.20.0-eksbuild.1"},
 		Charts: map[string]string{"karpenter": "1.9.0"},
+		OIDCIssuerURL: "https://oidc.eks/id/ABC", KarpenterQueue: "prod-i01-karpenter", EBSStorageClass: "gp3",
+		EFSStorageClass: "prod-i01-efs", EFSFileSystemID: "fs-1", ClusterAdminRole: "arn:aws:iam::1:role/admin",
+		PodLogGroup: "/aws/eks/prod-i01/pods", Parameters: map[string]string{FactEndpoint: "/eksplatform/prod-i01/endpoint"},
 	}, o)
 }
 
@@ -55,5 +61,5 @@ func TestNamesAreUnique(t *testing.T) {
 		assert.False(t, seen[n], "%s twice", n)
 		seen[n] = true
 	}
-	assert.Len(t, Names, 27)
+	assert.Len(t, Names, 29)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksplatform/eksplatform/components/facts"
 	"github.com/eksplatform/eksplatform/components/foundation"
 	"github.com/eksplatform/eksplatform/components/network"
 	"github.com/eksplatform/eksplatform/components/operators"
@@ -156,6 +157,7 @@ func clusterProgram(c *environments.Cluster, export func(ctx *pulumi.Context, na
 		export(ctx, contract.EBSStorageClass, pulumi.String(store.EBS.Name))
 		if store.EFS != nil {
 			export(ctx, contract.EFSFileSystemID, store.EFS.FileSystemID)
+			export(ctx, contract.EFSStorageClass, pulumi.String(store.EFS.StorageClassName))
 		}
 		export(ctx, contract.KarpenterVersion, pulumi.String(c.Charts["karpenter"].Version))
 		export(ctx, contract.KarpenterQueue, ops.Karpenter.QueueName)
@@ -166,6 +168,38 @@ func clusterProgram(c *environments.Cluster, export func(ctx *pulumi.Context, na
 		if ops.FluentBit != nil {
 			export(ctx, contract.PodLogGroup, pulumi.String(c.Operators.FluentBit.LogGroup))
 		}
+
+		// The cluster's facts in SSM Parameter Store, for services that
+		// find a cluster with the AWS SDK (the inventory names them).
+		factArgs := &facts.Args{
+			ClusterName: c.Name,
+			Values: map[string]pulumi.StringInput{
+				contract.FactRole:                 pulumi.String(c.Role),
+				contract.FactKubernetesVersion:    cl.KubernetesVersion,
+				contract.FactEndpoint:             cl.Endpoint,
+				contract.FactCertificateAuthority: cl.CertificateAuthority,
+				contract.FactOIDCIssuerURL:        cl.OIDCIssuerURL,
+				contract.FactOIDCProviderARN:      cl.OIDCProviderARN,
+				contract.FactClusterAdminRoleARN:  f.Admin.RoleARN,
+				contract.FactVpcID:                vpc.VpcID,
+				contract.FactNodeGroupRelease:     f.NodeGroup.ReleaseVersion,
+				contract.FactKarpenterVersion:     pulumi.String(c.Charts["karpenter"].Version),
+				contract.FactKarpenterQueue:       ops.Karpenter.QueueName,
+				contract.FactEBSStorageClass:      pulumi.String(store.EBS.Name),
+			},
+			Lists: map[string]pulumi.StringArrayInput{contract.FactPrivateSubnetIDs: vpc.PrivateSubnetIDs},
+			Tags:  tags,
+		}
+		if store.EFS != nil {
+			// The storage layer publishes the file system id beside it.
+			factArgs.Skip = []string{contract.FactEFSFileSystemID}
+			factArgs.Values[contract.FactEFSStorageClass] = pulumi.String(store.EFS.StorageClassName)
+		}
+		published, err := facts.NewClusterFacts(ctx, c.Name, factArgs, withAWS)
+		if err != nil {
+			return err
+		}
+		export(ctx, contract.Parameters, pulumi.ToStringMap(published.Names))
 		return nil
 	}
 }

@@ -194,7 +194,7 @@ func TestAnAdoptedVPCsSubnetsAreSelectedByID(t *testing.T) {
 // but the outputs of optional layers (EFS, fluent-bit).
 func TestEveryOutputIsExported(t *testing.T) {
 	t.Parallel()
-	optional := map[string]bool{contract.EFSFileSystemID: true, contract.PodLogGroup: true}
+	optional := map[string]bool{contract.EFSFileSystemID: true, contract.EFSStorageClass: true, contract.PodLogGroup: true}
 	union := map[string]bool{}
 	for _, c := range loadFleet(t).Clusters() {
 		var mu sync.Mutex
@@ -218,5 +218,53 @@ func TestEveryOutputIsExported(t *testing.T) {
 	}
 	for _, n := range contract.Names {
 		assert.True(t, union[n], "no example cluster exports %s", n)
+	}
+}
+
+// TestEveryFactIsPublishedOnce: each example cluster has one SSM parameter
+// per fact of the contract (the EFS id from the storage layer), each holds
+// what the stack's output of the same fact holds, and the parameters output
+// names exactly those.
+func TestEveryFactIsPublishedOnce(t *testing.T) {
+	t.Parallel()
+	for _, c := range loadFleet(t).Clusters() {
+		var mu sync.Mutex
+		outputs := map[string]pulumi.Input{}
+		e := mockengine.New(c.Name)
+		require.NoError(t, e.Run(clusterProgram(c, func(_ *pulumi.Context, name string, v pulumi.Input) {
+			mu.Lock()
+			defer mu.Unlock()
+			outputs[name] = v
+		})))
+		byName := map[string]mockengine.Resource{}
+		for _, p := range e.ByType("aws:ssm/parameter:Parameter") {
+			n := p.In()["name"].(string)
+			if strings.HasPrefix(n, contract.ParameterPrefix(c.Name)) {
+				_, dup := byName[n]
+				assert.False(t, dup, "%s: %s twice", c.Name, n)
+				byName[n] = p
+			}
+		}
+		names, err := mockengine.Await(outputs[contract.Parameters].(pulumi.StringMap).ToStringMapOutput())
+		require.NoError(t, err)
+		named := names[0].(map[string]string)
+		for _, f := range contract.Facts {
+			_, hasOutput := outputs[f.Output]
+			if f.Optional && !hasOutput {
+				assert.NotContains(t, named, f.Name, c.Name)
+				continue
+			}
+			p, ok := byName[contract.ParameterName(c.Name, f.Name)]
+			if !assert.True(t, ok, "%s publishes %s", c.Name, f.Name) {
+				continue
+			}
+			assert.Equal(t, contract.ParameterName(c.Name, f.Name), named[f.Name])
+			value := p.In()["insecureValue"]
+			assert.NotEmpty(t, value, "%s %s", c.Name, f.Name)
+			if o, ok := outputs[f.Output].(pulumi.String); ok {
+				assert.Equal(t, string(o), value, "%s: %s holds the %s output", c.Name, f.Name, f.Output)
+			}
+		}
+		assert.Len(t, byName, len(named), "%s: no parameter under its prefix that the output does not name", c.Name)
 	}
 }

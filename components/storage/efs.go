@@ -13,6 +13,7 @@ import (
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/internal/iampolicy"
 	"github.com/eksplatform/eksplatform/components/kube"
+	"github.com/eksplatform/eksplatform/contract"
 )
 
 // EFSStorageClassName is the exact name of a cluster's EFS storage class.
@@ -20,7 +21,7 @@ func EFSStorageClassName(cluster string) string { return cluster + "-efs-csi-sto
 
 // EFSParameterName is where the platform's clusters API finds the file system id.
 func EFSParameterName(cluster string) string {
-	return "/eksplatform/" + cluster + "/efs-filesystem-id"
+	return contract.ParameterName(cluster, contract.FactEFSFileSystemID)
 }
 
 // EFSArgs configures the cluster's file system.

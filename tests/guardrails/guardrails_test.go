@@ -131,8 +131,9 @@ func checkGuardrails(t *testing.T, s synthesized) {
 		if r.Parent == s.e.StackURN() {
 			assert.Contains(t, []string{"pulumi:providers:aws", "pulumi:providers:kubernetes", "eksplatform:network:Vpc",
 				"eksplatform:foundation:Foundation", "eksplatform:network:Network", "eksplatform:storage:Storage",
-				"eksplatform:operators:Operators", "eksplatform:foundation:SpotServiceLinkedRole"}, r.Type,
-				"%s %s: only the providers, the layers and account-level pieces sit at the stack root", r.Type, r.Name)
+				"eksplatform:operators:Operators", "eksplatform:foundation:SpotServiceLinkedRole",
+				"eksplatform:facts:ClusterFacts"}, r.Type,
+				"%s %s: only the providers, the layers, account-level pieces and the facts of every layer sit at the stack root", r.Type, r.Name)
 		}
 	}
 	checkLayers(t, s)
