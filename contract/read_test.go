@@ -23,8 +23,8 @@ func TestReadTypesWhatTheStackSays(t *testing.T) {
 	assert.Equal(t, Outputs{
 		Role: "prod", Wave: 3, ClusterName: "prod-i01", Kubernetes: "1.36", NodeGroupRelease: "1.36.4-20261110",
 		Karpenter: "1.9.0", EchoServerURL: "http://echo/",
-		Addons: map[string]string{"coredns": "v1.12.2-eksbuild.4", "vpc-cni": "v1.20.0-eksbuild.1"},
-		Charts: map[string]string{"karpenter": "1.9.0"},
+		Addons:        map[string]string{"coredns": "v1.12.2-eksbuild.4", "vpc-cni": "v1.20.0-eksbuild.1"},
+		Charts:        map[string]string{"karpenter": "1.9.0"},
 		OIDCIssuerURL: "https://oidc.eks/id/ABC", KarpenterQueue: "prod-i01-karpenter", EBSStorageClass: "gp3",
 		EFSStorageClass: "prod-i01-efs", EFSFileSystemID: "fs-1", ClusterAdminRole: "arn:aws:iam::1:role/admin",
 		PodLogGroup: "/aws/eks/prod-i01/pods", Parameters: map[string]string{FactEndpoint: "/eksplatform/prod-i01/endpoint"},

@@ -86,7 +86,10 @@ func TestBadFactsAreRefused(t *testing.T) {
 		"unknown":        {func(a *Args) { a.Values["kubeconfig"] = pulumi.String("x") }, "fact kubeconfig is not in contract.Facts"},
 		"missing":        {func(a *Args) { delete(a.Values, contract.FactEndpoint) }, "fact endpoint is neither given nor skipped"},
 		"list as string": {func(a *Args) { a.Values[contract.FactPrivateSubnetIDs] = pulumi.String("x") }, "fact private-subnet-ids is given twice"},
-		"string as list": {func(a *Args) { delete(a.Values, contract.FactVpcID); a.Lists[contract.FactVpcID] = pulumi.StringArray{} }, "fact vpc-id is a String (Values)"},
+		"string as list": {func(a *Args) {
+			delete(a.Values, contract.FactVpcID)
+			a.Lists[contract.FactVpcID] = pulumi.StringArray{}
+		}, "fact vpc-id is a String (Values)"},
 		"given, skipped": {func(a *Args) { a.Skip = []string{contract.FactRole} }, "fact role is both given and skipped"},
 		"no cluster":     {func(a *Args) { a.ClusterName = "" }, "ClusterName is required"},
 	} {
