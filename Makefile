@@ -22,6 +22,7 @@ setup: ## install Go modules, the Pulumi CLI (bin/pulumi) and dynalite (for the 
 	cd tools && $(GO) mod download
 	./tools/install-pulumi.sh
 	./tools/dynalite/install.sh
+	./tools/gator/install.sh
 
 build: ## build the CLI into bin/eksplatform
 	$(GO) build -o $(BIN)/eksplatform ./cmd/eksplatform
