@@ -11,27 +11,28 @@ import (
 // the driver's report and the health gate read. An output the stack does not
 // have is the zero value.
 type Outputs struct {
-	Role             string
-	Wave             int
-	ClusterName      string
-	Region           string
-	AccountID        string
-	Kubernetes       string            // KubernetesVersion
-	Endpoint         string            // Endpoint
-	NodeGroupName    string            // NodeGroupName
-	NodeGroupRelease string            // NodeGroupRelease
-	Addons           map[string]string // AddonVersions
-	Charts           map[string]string // ChartVersions
-	Karpenter        string            // KarpenterVersion
-	EchoServerURL    string            // EchoServerURL
-	OIDCIssuerURL    string            // OIDCIssuerURL
-	KarpenterQueue   string            // KarpenterQueue
-	EBSStorageClass  string            // EBSStorageClass
-	EFSStorageClass  string            // EFSStorageClass
-	EFSFileSystemID  string            // EFSFileSystemID
-	ClusterAdminRole string            // ClusterAdminRoleARN
-	PodLogGroup      string            // PodLogGroup
-	Parameters       map[string]string // Parameters
+	Role                 string
+	Wave                 int
+	ClusterName          string
+	Region               string
+	AccountID            string
+	Kubernetes           string            // KubernetesVersion
+	Endpoint             string            // Endpoint
+	NodeGroupName        string            // NodeGroupName
+	NodeGroupRelease     string            // NodeGroupRelease
+	Addons               map[string]string // AddonVersions
+	Charts               map[string]string // ChartVersions
+	Karpenter            string            // KarpenterVersion
+	EchoServerURL        string            // EchoServerURL
+	OIDCIssuerURL        string            // OIDCIssuerURL
+	CertificateAuthority string            // CertificateAuthority (public: it is in every kubeconfig)
+	KarpenterQueue       string            // KarpenterQueue
+	EBSStorageClass      string            // EBSStorageClass
+	EFSStorageClass      string            // EFSStorageClass
+	EFSFileSystemID      string            // EFSFileSystemID
+	ClusterAdminRole     string            // ClusterAdminRoleARN
+	PodLogGroup          string            // PodLogGroup
+	Parameters           map[string]string // Parameters
 }
 
 // Read maps stack outputs, as the Automation API returns them (decoded JSON,
@@ -97,6 +98,7 @@ func Read(raw map[string]any) (Outputs, error) {
 	str(KarpenterVersion, &o.Karpenter)
 	str(EchoServerURL, &o.EchoServerURL)
 	str(OIDCIssuerURL, &o.OIDCIssuerURL)
+	str(CertificateAuthority, &o.CertificateAuthority)
 	str(KarpenterQueue, &o.KarpenterQueue)
 	str(EBSStorageClass, &o.EBSStorageClass)
 	str(EFSStorageClass, &o.EFSStorageClass)
