@@ -56,6 +56,25 @@ var cannedOutputs = map[string]outputFunc{
 	"aws:eks/accessEntry:AccessEntry":                       accessEntryOutputs,
 	"aws:iam/serviceLinkedRole:ServiceLinkedRole":           serviceLinkedRoleOutputs,
 	"aws:iam/openIdConnectProvider:OpenIdConnectProvider":   oidcProviderOutputs,
+	"aws:amp/workspace:Workspace":                           ampWorkspaceOutputs,
+	"aws:amp/scraper:Scraper":                               ampScraperOutputs,
+}
+
+// ampWorkspaceOutputs answer like AMP: a ws- id, its ARN and its endpoint.
+func ampWorkspaceOutputs(r *Resource, a Account, out resource.PropertyMap) error {
+	r.ID = "ws-" + uuidOf(r.URN)
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:aps:%s:%s:workspace/%s", a.Partition, a.Region, a.AccountID, r.ID))
+	out["prometheusEndpoint"] = resource.NewProperty(fmt.Sprintf("https://aps-workspaces.%s.amazonaws.com/workspaces/%s/", a.Region, r.ID))
+	return nil
+}
+
+// ampScraperOutputs: an s- id and the service-linked role AMP makes for
+// each scraper (AWSServiceRoleForAmazonPrometheusScraper_<id prefix>).
+func ampScraperOutputs(r *Resource, a Account, out resource.PropertyMap) error {
+	r.ID = "s-" + uuidOf(r.URN)
+	out["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:aps:%s:%s:scraper/%s", a.Partition, a.Region, a.AccountID, r.ID))
+	out["roleArn"] = resource.NewProperty(fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/scraper.aps.amazonaws.com/AWSServiceRoleForAmazonPrometheusScraper_%s", a.Partition, a.AccountID, r.ID[2:15]))
+	return nil
 }
 
 // oidcProviderOutputs name the provider as IAM does: by its URL's host and path.
