@@ -141,6 +141,7 @@ func applyDefaults(cat *catalog.Catalog, f *File) {
 	}
 	defaultInt(&f.ControlPlaneLogging.RetentionDays, DefaultControlPlaneLogDays)
 	applyLayerDefaults(f)
+	applyObservabilityDefaults(f)
 	defaultString(&f.Support, SupportStandard)
 	if f.Rollout == nil {
 		f.Rollout = &RolloutSpec{}
@@ -285,6 +286,36 @@ func applyLayerDefaults(f *File) {
 	}
 	defaultBool(&o.FluentBit.Enabled, false)
 	defaultInt(&o.FluentBit.LogRetentionDays, DefaultPodLogRetentionDays)
+}
+
+// ContainerInsightsAddon is the EKS managed addon observability.container_insights installs.
+const ContainerInsightsAddon = "amazon-cloudwatch-observability"
+
+// Managed Prometheus retention: AMP's default and its bounds.
+const (
+	DefaultPrometheusRetentionDays = 150
+	MinPrometheusRetentionDays     = 1
+	MaxPrometheusRetentionDays     = 1095
+)
+
+// applyObservabilityDefaults: both options off; Container Insights puts its
+// addon in the role's addons at "latest" unless addons pins it.
+func applyObservabilityDefaults(f *File) {
+	if f.Observability == nil {
+		f.Observability = &ObservabilitySpec{}
+	}
+	o := f.Observability
+	defaultBool(&o.ContainerInsights, false)
+	if o.Prometheus == nil {
+		o.Prometheus = &PrometheusSpec{}
+	}
+	defaultBool(&o.Prometheus.Enabled, false)
+	defaultInt(&o.Prometheus.RetentionDays, DefaultPrometheusRetentionDays)
+	if *o.ContainerInsights {
+		if _, ok := f.Addons[ContainerInsightsAddon]; !ok {
+			f.Addons[ContainerInsightsAddon] = VersionLatest
+		}
+	}
 }
 
 // clusterDefaultsOn resolves a switch whose default depends on the cluster:

@@ -51,6 +51,9 @@ type File struct {
 	Karpenter            *KarpenterSpec          `json:"karpenter,omitempty"`
 	Operators            *OperatorsSpec          `json:"operators,omitempty"`
 	Rollout              *RolloutSpec            `json:"rollout,omitempty"`
+	// Observability switches Container Insights and the managed Prometheus
+	// of every cluster of the role. Default: both off.
+	Observability *ObservabilitySpec `json:"observability,omitempty"`
 	// Charts overrides the repository, chart or version of the Helm charts
 	// the layers install (data/charts.json holds the defaults).
 	Charts   map[string]*ChartSpec `json:"charts,omitempty"`

@@ -113,6 +113,8 @@ type Cluster struct {
 	Storage   Storage
 	Karpenter Karpenter
 	Operators Operators
+	// Observability is Container Insights and the managed Prometheus.
+	Observability Observability
 	// Charts are the Helm charts of the layers, by name: the catalog's pins
 	// with the role's overrides applied (an overridden version carries no
 	// supported range: the catalog checked only its own pin).

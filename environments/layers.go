@@ -79,6 +79,23 @@ type NodePool struct {
 	ExpireAfter           string
 }
 
+// Observability is the resolved observability baseline.
+type Observability struct {
+	// ContainerInsights: the amazon-cloudwatch-observability addon is in
+	// the cluster's Addons.
+	ContainerInsights bool
+	Prometheus        Prometheus
+}
+
+// Prometheus settings of the cluster's managed Prometheus.
+type Prometheus struct {
+	Enabled       bool
+	RetentionDays int
+}
+
+// Any says whether the cluster has any of the baseline.
+func (o Observability) Any() bool { return o.ContainerInsights || o.Prometheus.Enabled }
+
 // Operators is the resolved operator switches.
 type Operators struct {
 	PlatformNamespace string

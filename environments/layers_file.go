@@ -118,6 +118,26 @@ type FluentBitSpec struct {
 	LogRetentionDays *int `json:"log_retention_days,omitempty"`
 }
 
+// ObservabilitySpec is the role's observability baseline.
+type ObservabilitySpec struct {
+	// ContainerInsights installs the EKS managed addon
+	// amazon-cloudwatch-observability (CloudWatch Container Insights) with
+	// its IRSA role. Default false. Its version follows addons like any
+	// addon's ("latest" unless addons pins it).
+	ContainerInsights *bool `json:"container_insights,omitempty"`
+	// Prometheus is an Amazon Managed Service for Prometheus workspace per
+	// cluster, fed by an agentless managed scraper, with the fleet's alert rules.
+	Prometheus *PrometheusSpec `json:"prometheus,omitempty"`
+}
+
+// PrometheusSpec configures the cluster's managed Prometheus.
+type PrometheusSpec struct {
+	// Enabled creates the workspace and the scraper. Default false.
+	Enabled *bool `json:"enabled,omitempty"`
+	// RetentionDays keeps samples this long, 1 to 1095. Default 150 (AMP's own).
+	RetentionDays *int `json:"retention_days,omitempty"`
+}
+
 // ToggleSpec switches an operator on or off. Default on.
 type ToggleSpec struct {
 	Enabled *bool `json:"enabled,omitempty"`

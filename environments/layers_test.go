@@ -42,6 +42,45 @@ func TestLayerDefaults(t *testing.T) {
 	assert.False(t, o.EchoServer, "no domain: no echo-server")
 	assert.Equal(t, catalog.Default().DefaultCharts(), c.Charts)
 	assert.Equal(t, "docker.io/hashicorp/http-echo:1.0.0", c.EchoServerImage)
+	assert.Equal(t, Observability{Prometheus: Prometheus{RetentionDays: DefaultPrometheusRetentionDays}}, c.Observability, "both off unless asked")
+	for _, a := range c.Addons {
+		assert.NotEqual(t, ContainerInsightsAddon, a.Name, "no Container Insights addon unless asked")
+	}
+}
+
+func TestObservabilityReachesTheClustersAndTheAddons(t *testing.T) {
+	t.Parallel()
+	on := mutate(t, func(d map[string]any) {
+		d["observability"] = map[string]any{"container_insights": true, "prometheus": map[string]any{"enabled": true, "retention_days": 30}}
+	})
+	role, _, err := Parse(testFile, on)
+	require.NoError(t, err)
+	for _, c := range role.Clusters {
+		assert.Equal(t, Observability{ContainerInsights: true, Prometheus: Prometheus{Enabled: true, RetentionDays: 30}}, c.Observability, c.Name)
+		var got []Addon
+		for _, a := range c.Addons {
+			if a.Name == ContainerInsightsAddon {
+				got = append(got, a)
+			}
+		}
+		require.Len(t, got, 1, "%s: Container Insights is an addon of the cluster", c.Name)
+		assert.Equal(t, VersionLatest, got[0].Version)
+		require.NotNil(t, got[0].Spec.IRSA, "its role comes from the catalog")
+		assert.Equal(t, []string{"amazon-cloudwatch/cloudwatch-agent"}, got[0].Spec.IRSA.ServiceAccounts)
+		assert.Equal(t, "CloudWatchAgentServerPolicy", got[0].Spec.IRSA.ManagedPolicy)
+	}
+
+	pinned := mutate(t, func(d map[string]any) {
+		d["observability"] = map[string]any{"container_insights": true}
+		d["addons"].(map[string]any)[ContainerInsightsAddon] = "default"
+	})
+	role, _, err = Parse(testFile, pinned)
+	require.NoError(t, err)
+	for _, a := range role.Clusters[0].Addons {
+		if a.Name == ContainerInsightsAddon {
+			assert.Equal(t, "default", a.Version, "addons pins the version the setting installs")
+		}
+	}
 }
 
 func TestLayerSettingsAndClusterDNS(t *testing.T) {

@@ -325,7 +325,9 @@ type resolvedLayers struct {
 	storage   Storage
 	karpenter Karpenter
 	operators Operators
-	charts    map[string]catalog.Chart
+	// observability is the role's baseline (Container Insights' addon is in the addons).
+	observability Observability
+	charts        map[string]catalog.Chart
 	// accepted are the minors the role accepts each chart on outside its
 	// supported range.
 	accepted map[string][]string
@@ -372,6 +374,11 @@ func resolveLayers(cat *catalog.Catalog, f *File) resolvedLayers {
 		Reloader:          *o.Reloader.Enabled,
 		ExternalSecrets:   ExternalSecrets{Enabled: *o.ExternalSecrets.Enabled, SSMPathPrefix: o.ExternalSecrets.SSMPathPrefix},
 		FluentBit:         FluentBit{Enabled: *o.FluentBit.Enabled, RetentionDays: *o.FluentBit.LogRetentionDays},
+	}
+	ob := f.Observability
+	l.observability = Observability{
+		ContainerInsights: *ob.ContainerInsights,
+		Prometheus:        Prometheus{Enabled: *ob.Prometheus.Enabled, RetentionDays: *ob.Prometheus.RetentionDays},
 	}
 	l.charts = cat.DefaultCharts()
 	l.accepted = map[string][]string{}
@@ -428,6 +435,7 @@ func (l resolvedLayers) applyTo(c *Cluster, f *File, cs *ClusterSpec) {
 	if c.Operators.FluentBit.Enabled {
 		c.Operators.FluentBit.LogGroup = PodLogGroup(c.Name)
 	}
+	c.Observability = l.observability
 	c.Charts = maps.Clone(l.charts)
 	c.ChartsAcceptedOn = maps.Clone(l.accepted)
 	c.ChartCRDs = maps.Clone(l.crds)

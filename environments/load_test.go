@@ -400,7 +400,35 @@ var badCorpus = []badCase{
 	{
 		name:   "unknown addon",
 		data:   edit(func(d map[string]any) { d["addons"].(map[string]any)["istio"] = "latest" }),
-		want:   []string{`environments/prod.json: addons.istio: "istio" is not an addon this platform manages; allowed: vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver, aws-efs-csi-driver, eks-pod-identity-agent, snapshot-controller`},
+		want:   []string{`environments/prod.json: addons.istio: "istio" is not an addon this platform manages; allowed: vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver, aws-efs-csi-driver, eks-pod-identity-agent, snapshot-controller, amazon-cloudwatch-observability`},
+		schema: true,
+	},
+	{
+		name:   "Container Insights addon listed without the setting",
+		data:   edit(func(d map[string]any) { d["addons"].(map[string]any)["amazon-cloudwatch-observability"] = "latest" }),
+		want:   []string{`environments/prod.json: addons.amazon-cloudwatch-observability: is installed by observability.container_insights: set it to true (a version here then pins the addon) or remove this entry`},
+		schema: false,
+	},
+	{
+		name: "Prometheus retention AMP does not offer",
+		data: edit(func(d map[string]any) {
+			d["observability"] = map[string]any{"prometheus": map[string]any{"enabled": true, "retention_days": 1096}}
+		}),
+		want:   []string{`environments/prod.json: observability.prometheus.retention_days: must be between 1 and 1095 (Amazon Managed Service for Prometheus keeps samples up to three years), got 1096`},
+		schema: true,
+	},
+	{
+		name:   "Container Insights as a string",
+		data:   edit(func(d map[string]any) { d["observability"] = map[string]any{"container_insights": "yes"} }),
+		want:   []string{`environments/prod.json: observability.container_insights: must be true or false, got string "yes"`},
+		schema: true,
+	},
+	{
+		name: "misspelled observability field",
+		data: edit(func(d map[string]any) {
+			d["observability"] = map[string]any{"prometheus": map[string]any{"retention_day": 30}}
+		}),
+		want:   []string{`environments/prod.json: observability.prometheus.retention_day: unknown field; did you mean "retention_days"?`},
 		schema: true,
 	},
 	{

@@ -84,6 +84,8 @@ func validateLayers(c *collector, f *File) {
 		c.add("operators.echo_server.enabled", "needs network.load_balancer_controller enabled: the echo-server is reached through an ALB")
 	}
 
+	validateObservability(c, f)
+
 	for _, name := range sortedKeys(f.Charts) {
 		p := keyPath("charts", name)
 		ch := f.Charts[name]
@@ -108,6 +110,18 @@ func validateLayers(c *collector, f *File) {
 		} else if pinned, _ := c.cat.Chart(name); ch.Version != "" && pinned.CRDs == catalog.CRDsFromProgram && !c.cat.HasCRDs(pinned.WithVersion(ch.Version)) {
 			c.add(p+".version", "%s %s: the program applies this chart's CRDs (Helm never upgrades crds/), and the catalog has none for %s (%s/%s); the catalog has them for %s", pinned.Chart, ch.Version, ch.Version, catalog.DataDir, catalog.CRDsFile(pinned.WithVersion(ch.Version)), pinned.Version)
 		}
+	}
+}
+
+func validateObservability(c *collector, f *File) {
+	o := f.Observability
+	if _, listed := f.Addons[ContainerInsightsAddon]; listed && !*o.ContainerInsights {
+		c.add(keyPath("addons", ContainerInsightsAddon), "is installed by observability.container_insights: set it to true (a version here then pins the addon) or remove this entry")
+	}
+	p := o.Prometheus
+	if r := *p.RetentionDays; r < MinPrometheusRetentionDays || r > MaxPrometheusRetentionDays {
+		c.add("observability.prometheus.retention_days", "must be between %d and %d (Amazon Managed Service for Prometheus keeps samples up to three years), got %d",
+			MinPrometheusRetentionDays, MaxPrometheusRetentionDays, r)
 	}
 }
 
