@@ -77,6 +77,15 @@ const (
 	// Parameters maps each fact the stack publishes in SSM Parameter Store
 	// (Facts) to its parameter's name; the inventory lists them.
 	Parameters = "parameters"
+	// ContainerInsights is the CloudWatch console's Container Insights page
+	// of the cluster's region, when the role turns Container Insights on.
+	ContainerInsights = "containerInsights"
+	// PrometheusWorkspaceID is the cluster's Amazon Managed Service for
+	// Prometheus workspace, when the role turns the Prometheus option on.
+	PrometheusWorkspaceID = "prometheusWorkspaceId"
+	// PrometheusEndpoint is the workspace's Prometheus-compatible endpoint
+	// (queries: <endpoint>api/v1/query, SigV4-signed for the aps service).
+	PrometheusEndpoint = "prometheusEndpoint"
 )
 
 // Names lists every output name, in the order above.
@@ -85,5 +94,5 @@ var Names = []string{
 	OIDCIssuerURL, OIDCProviderARN, Kubeconfig, NodeGroupName, NodeGroupRelease, AddonVersions,
 	KMSKeyARN, VpcID, PrivateSubnetIDs, PublicSubnetIDs, EFSFileSystemID, EBSStorageClass,
 	EFSStorageClass, KarpenterVersion, KarpenterQueue, EchoServerURL, ChartVersions, ClusterAdminRoleARN,
-	SpotServiceLinkedRole, PodLogGroup, Parameters,
+	SpotServiceLinkedRole, PodLogGroup, Parameters, ContainerInsights, PrometheusWorkspaceID, PrometheusEndpoint,
 }
