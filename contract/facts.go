@@ -46,6 +46,9 @@ const (
 	// system (it was the first fact; its name is kept for its readers).
 	FactEFSFileSystemID = "efs-filesystem-id"
 	FactEFSStorageClass = "efs-storage-class"
+	// The managed Prometheus workspace, when the role has the option.
+	FactPrometheusWorkspaceID = "prometheus-workspace-id"
+	FactPrometheusEndpoint    = "prometheus-endpoint"
 )
 
 // Facts lists every fact a cluster stack publishes, in this order. The
@@ -67,6 +70,8 @@ var Facts = []Fact{
 	{Name: FactEBSStorageClass, Output: EBSStorageClass},
 	{Name: FactEFSFileSystemID, Output: EFSFileSystemID, Optional: true},
 	{Name: FactEFSStorageClass, Output: EFSStorageClass, Optional: true},
+	{Name: FactPrometheusWorkspaceID, Output: PrometheusWorkspaceID, Optional: true},
+	{Name: FactPrometheusEndpoint, Output: PrometheusEndpoint, Optional: true},
 }
 
 // FactNamed returns the fact of that name.

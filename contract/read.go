@@ -33,6 +33,10 @@ type Outputs struct {
 	ClusterAdminRole     string            // ClusterAdminRoleARN
 	PodLogGroup          string            // PodLogGroup
 	Parameters           map[string]string // Parameters
+	// ContainerInsights is the Container Insights console URL, "" when off.
+	ContainerInsights     string
+	PrometheusWorkspaceID string // PrometheusWorkspaceID
+	PrometheusEndpoint    string // PrometheusEndpoint
 }
 
 // Read maps stack outputs, as the Automation API returns them (decoded JSON,
@@ -106,6 +110,9 @@ func Read(raw map[string]any) (Outputs, error) {
 	str(ClusterAdminRoleARN, &o.ClusterAdminRole)
 	str(PodLogGroup, &o.PodLogGroup)
 	o.Parameters = strMap(Parameters)
+	str(ContainerInsights, &o.ContainerInsights)
+	str(PrometheusWorkspaceID, &o.PrometheusWorkspaceID)
+	str(PrometheusEndpoint, &o.PrometheusEndpoint)
 	if len(errs) > 0 {
 		return o, fmt.Errorf("the stack's outputs do not match the program's contract: %v", errs)
 	}

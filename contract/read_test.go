@@ -18,6 +18,8 @@ func TestReadTypesWhatTheStackSays(t *testing.T) {
 		OIDCIssuerURL: "https://oidc.eks/id/ABC", KarpenterQueue: "prod-i01-karpenter", EBSStorageClass: "gp3",
 		EFSStorageClass: "prod-i01-efs", EFSFileSystemID: "fs-1", ClusterAdminRoleARN: "arn:aws:iam::1:role/admin",
 		PodLogGroup: "/aws/eks/prod-i01/pods", Parameters: map[string]any{FactEndpoint: "/eksplatform/prod-i01/endpoint"},
+		ContainerInsights:     "https://us-east-2.console.aws.amazon.com/cloudwatch/home?region=us-east-2#container-insights:",
+		PrometheusWorkspaceID: "ws-1", PrometheusEndpoint: "https://aps-workspaces.us-east-2.amazonaws.com/workspaces/ws-1/",
 	})
 	require.NoError(t, err)
 	assert.Equal(t, Outputs{
@@ -28,6 +30,8 @@ func TestReadTypesWhatTheStackSays(t *testing.T) {
 		OIDCIssuerURL: "https://oidc.eks/id/ABC", KarpenterQueue: "prod-i01-karpenter", EBSStorageClass: "gp3",
 		EFSStorageClass: "prod-i01-efs", EFSFileSystemID: "fs-1", ClusterAdminRole: "arn:aws:iam::1:role/admin",
 		PodLogGroup: "/aws/eks/prod-i01/pods", Parameters: map[string]string{FactEndpoint: "/eksplatform/prod-i01/endpoint"},
+		ContainerInsights:     "https://us-east-2.console.aws.amazon.com/cloudwatch/home?region=us-east-2#container-insights:",
+		PrometheusWorkspaceID: "ws-1", PrometheusEndpoint: "https://aps-workspaces.us-east-2.amazonaws.com/workspaces/ws-1/",
 	}, o)
 }
 
@@ -61,5 +65,5 @@ func TestNamesAreUnique(t *testing.T) {
 		assert.False(t, seen[n], "%s twice", n)
 		seen[n] = true
 	}
-	assert.Len(t, Names, 29)
+	assert.Len(t, Names, 32)
 }
