@@ -7,8 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/eksplatform/eksplatform/environments"
 )
 
 // settings are a valid role's settings; mod changes them.
@@ -19,8 +17,10 @@ func settings(mod func(*Settings)) Settings {
 		ExemptNamespaces:   []string{"kube-system"},
 		Exceptions:         map[string][]string{PDBRequired: {"legacy"}},
 		PlatformNamespaces: []string{"karpenter", "kube-system"},
-		ManagementTaint:    Taint{Key: environments.DefaultTaintKey, Value: environments.DefaultTaintValue, Effect: environments.DefaultTaintEffect},
-		ManagementLabels:   environments.DefaultLabels(),
+		// The management node group's defaults (environments.DefaultTaint*,
+		// DefaultLabels); components do not import environments.
+		ManagementTaint:  Taint{Key: "dedicated", Value: "management", Effect: "NoSchedule"},
+		ManagementLabels: map[string]string{"dedicated": "management"},
 	}
 	if mod != nil {
 		mod(&s)
