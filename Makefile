@@ -17,11 +17,12 @@ export PATH := $(BIN):$(PATH)
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: ## install Go modules, the Pulumi CLI (bin/pulumi) and dynalite (for the DynamoDB tests, from npm); a second run is instant
+setup: ## install Go modules, the Pulumi CLI (bin/pulumi), dynalite (for the DynamoDB tests) and Backstage's catalog model (for the inventory's tests), both from npm; a second run is instant
 	$(GO) mod download
 	cd tools && $(GO) mod download
 	./tools/install-pulumi.sh
 	./tools/dynalite/install.sh
+	./tools/backstage/install.sh
 	./tools/gator/install.sh
 
 build: ## build the CLI into bin/eksplatform

@@ -100,6 +100,6 @@ With AWS credentials (state in --backend, default file://./.pulumi-state):
 		"directory of the environment files (<role>.json)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newValidateCommand(opts), newPlanCommand(opts), newSynthCommand(opts),
-		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts), newAuditCommand(), newCatalogCommand(opts), newChartsCommand(opts), newRecoverCommand(opts), newCommentCommand(), newRolloutCommand(opts))
+		newPreviewCommand(opts), newUpCommand(opts), newRefreshCommand(opts), newDestroyCommand(opts), newStatusCommand(opts), newAuditCommand(), newCatalogCommand(opts), newChartsCommand(opts), newRecoverCommand(opts), newCommentCommand(), newRolloutCommand(opts), newInventoryCommand(opts))
 	return root
 }

@@ -159,11 +159,15 @@ func (o *planOptions) run(cmd *cobra.Command, g *globalOptions) error {
 // stateWanted: a backend named by flag or environment, or the local default
 // when it already exists. Plan never creates state: a file:// backend that
 // does not exist is an error when named, and skipped when it is the default.
-func (o *planOptions) stateWanted() (bool, error) {
-	if o.offline {
+func (o *planOptions) stateWanted() (bool, error) { return stateWanted(o.offline, &o.backend, "plan") }
+
+// stateWanted is whether a reading command (plan, inventory) reads state:
+// not offline, and a backend named, or the local default holding stacks.
+func stateWanted(offline bool, o *backendOptions, command string) (bool, error) {
+	if offline {
 		return false, nil
 	}
-	r, err := o.backend.config().Resolve()
+	r, err := o.config().Resolve()
 	if err != nil {
 		return false, err
 	}
@@ -176,7 +180,7 @@ func (o *planOptions) stateWanted() (bool, error) {
 	}
 	if r.LocalDir != "" {
 		if st, err := os.Stat(r.LocalDir); err != nil || !st.IsDir() {
-			return false, usageError{fmt.Errorf("the backend %s does not exist; plan reads state and never creates it (use --offline to plan without state)", r.URL)}
+			return false, usageError{fmt.Errorf("the backend %s does not exist; %s reads state and never creates it (use --offline to leave state out)", r.URL, command)}
 		}
 	}
 	return true, nil
