@@ -57,8 +57,8 @@ func deployedProd() *Deployed {
 		Endpoint: "https://ABCDEF.gr7.us-east-2.eks.amazonaws.com", CertificateAuthority: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t",
 		OIDCIssuerURL:    "https://oidc.eks.us-east-2.amazonaws.com/id/ABCDEF",
 		NodeGroupRelease: "1.35.4-20261110", Karpenter: "1.15.2",
-		Addons:           map[string]string{"coredns": "v1.12.4-eksbuild.1", "vpc-cni": "v1.20.4-eksbuild.2"},
-		EBSStorageClass:  "gp3", EFSStorageClass: "prod-i01-aws-us-east-2-efs-csi-storage-class", EFSFileSystemID: "fs-0123456789abcdef0",
+		Addons:          map[string]string{"coredns": "v1.12.4-eksbuild.1", "vpc-cni": "v1.20.4-eksbuild.2"},
+		EBSStorageClass: "gp3", EFSStorageClass: "prod-i01-aws-us-east-2-efs-csi-storage-class", EFSFileSystemID: "fs-0123456789abcdef0",
 		ClusterAdminRole: "arn:aws:iam::345678901234:role/prod-i01-aws-us-east-2-cluster-admin",
 		Parameters: map[string]string{
 			contract.FactEndpoint:        "/eksplatform/prod-i01-aws-us-east-2/endpoint",
