@@ -101,6 +101,8 @@ type Cluster struct {
 	StorageClasses      []string `json:"storageClasses"`
 	ClusterAdminRoleARN string   `json:"clusterAdminRoleArn,omitempty"`
 
+	Observability Observability `json:"observability"`
+
 	Support     Support   `json:"support"`
 	LastRollout *Rollout  `json:"lastSuccessfulRollout,omitempty"`
 	Drift       Drift     `json:"drift"`
@@ -114,6 +116,20 @@ type Cluster struct {
 	// certificateAuthority is for the Backstage annotation only: public,
 	// but long, and not a fact people read in a table.
 	certificateAuthority string
+}
+
+// Observability is the cluster's observability baseline: what the role
+// turns on, and where to look once deployed.
+type Observability struct {
+	ContainerInsights bool `json:"containerInsights"`
+	// ContainerInsightsURL is the console page of the cluster's Container
+	// Insights (deployed).
+	ContainerInsightsURL string `json:"containerInsightsUrl,omitempty"`
+	Prometheus           bool   `json:"prometheus"`
+	// PrometheusWorkspaceID and PrometheusEndpoint are the managed
+	// Prometheus workspace (deployed).
+	PrometheusWorkspaceID string `json:"prometheusWorkspaceId,omitempty"`
+	PrometheusEndpoint    string `json:"prometheusEndpoint,omitempty"`
 }
 
 // Versions are a version as declared and as deployed ("" when unknown).
@@ -257,14 +273,18 @@ func declared(c *environments.Cluster) Cluster {
 	for _, a := range c.Addons {
 		e.Addons[a.Name] = Versions{Declared: a.Version}
 	}
+	e.Observability = Observability{ContainerInsights: c.Observability.ContainerInsights, Prometheus: c.Observability.Prometheus.Enabled}
 	// The names the stack publishes (or will): every fact, the optional
 	// ones where the role has what they name.
+	has := map[string]bool{
+		contract.FactEFSFileSystemID:       c.Storage.EFS.Enabled,
+		contract.FactEFSStorageClass:       c.Storage.EFS.Enabled,
+		contract.FactPrometheusWorkspaceID: c.Observability.Prometheus.Enabled,
+		contract.FactPrometheusEndpoint:    c.Observability.Prometheus.Enabled,
+	}
 	for _, f := range contract.Facts {
-		if f.Optional && !c.Storage.EFS.Enabled && (f.Name == contract.FactEFSFileSystemID || f.Name == contract.FactEFSStorageClass) {
+		if f.Optional && !has[f.Name] {
 			continue
-		}
-		if f.Optional && f.Name != contract.FactEFSFileSystemID && f.Name != contract.FactEFSStorageClass {
-			continue // known only once deployed (the stack's parameters output)
 		}
 		e.Parameters.Names[f.Name] = contract.ParameterName(c.Name, f.Name)
 	}
@@ -289,6 +309,8 @@ func (e *Cluster) deployed(d *Deployed) {
 	e.Karpenter.Deployed = o.Karpenter
 	e.Endpoint, e.OIDCIssuerURL, e.EFSFileSystemID, e.ClusterAdminRoleARN = o.Endpoint, o.OIDCIssuerURL, o.EFSFileSystemID, o.ClusterAdminRole
 	e.certificateAuthority = o.CertificateAuthority
+	e.Observability.ContainerInsightsURL = o.ContainerInsights
+	e.Observability.PrometheusWorkspaceID, e.Observability.PrometheusEndpoint = o.PrometheusWorkspaceID, o.PrometheusEndpoint
 	for _, sc := range []string{o.EBSStorageClass, o.EFSStorageClass} {
 		if sc != "" {
 			e.StorageClasses = append(e.StorageClasses, sc)
@@ -392,6 +414,12 @@ func links(e *Cluster) []Link {
 			strings.ReplaceAll(url.QueryEscape("/aws/eks/"+e.Name+"/cluster"), "%", "$25"), Icon: "docs"},
 		{Title: "Facts in SSM Parameter Store", URL: host + "/systems-manager/parameters/" + q + "&tab=Table#list_parameter_filters=Path:Recursive:" +
 			url.QueryEscape(strings.TrimSuffix(e.Parameters.Prefix, "/")), Icon: "catalog"},
+	}
+	if u := e.Observability.ContainerInsightsURL; u != "" {
+		out = append(out, Link{Title: "Container Insights", URL: u, Icon: "dashboard"})
+	}
+	if id := e.Observability.PrometheusWorkspaceID; id != "" {
+		out = append(out, Link{Title: "Managed Prometheus workspace", URL: host + "/prometheus/home" + q + "#/workspaces/workspace/" + url.PathEscape(id), Icon: "dashboard"})
 	}
 	return out
 }

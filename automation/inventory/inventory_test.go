@@ -59,7 +59,10 @@ func deployedProd() *Deployed {
 		NodeGroupRelease: "1.35.4-20261110", Karpenter: "1.15.2",
 		Addons:          map[string]string{"coredns": "v1.12.4-eksbuild.1", "vpc-cni": "v1.20.4-eksbuild.2"},
 		EBSStorageClass: "gp3", EFSStorageClass: "prod-i01-aws-us-east-2-efs-csi-storage-class", EFSFileSystemID: "fs-0123456789abcdef0",
-		ClusterAdminRole: "arn:aws:iam::345678901234:role/prod-i01-aws-us-east-2-cluster-admin",
+		ClusterAdminRole:      "arn:aws:iam::345678901234:role/prod-i01-aws-us-east-2-cluster-admin",
+		ContainerInsights:     "https://us-east-2.console.aws.amazon.com/cloudwatch/home?region=us-east-2#container-insights:infrastructure",
+		PrometheusWorkspaceID: "ws-0123abcd-4567-89ef-0123-456789abcdef",
+		PrometheusEndpoint:    "https://aps-workspaces.us-east-2.amazonaws.com/workspaces/ws-0123abcd-4567-89ef-0123-456789abcdef/",
 		Parameters: map[string]string{
 			contract.FactEndpoint:        "/eksplatform/prod-i01-aws-us-east-2/endpoint",
 			contract.FactEFSFileSystemID: "/eksplatform/prod-i01-aws-us-east-2/efs-filesystem-id",
@@ -130,6 +133,11 @@ func TestADeployedClusterShowsWhatItsStackHolds(t *testing.T) {
 	assert.Equal(t, []string{"gp3", "prod-i01-aws-us-east-2-efs-csi-storage-class"}, c.StorageClasses)
 	assert.Equal(t, deployedProd().Outputs.Parameters, c.Parameters.Names, "the stack's own list of its parameters wins")
 	assert.Equal(t, &updated, c.LastUpdate)
+	assert.Equal(t, declared.Observability.Prometheus.Enabled, c.Observability.Prometheus, "declared")
+	assert.Equal(t, "ws-0123abcd-4567-89ef-0123-456789abcdef", c.Observability.PrometheusWorkspaceID)
+	assert.Contains(t, c.Links, Link{Title: "Managed Prometheus workspace", Icon: "dashboard",
+		URL: "https://us-east-2.console.aws.amazon.com/prometheus/home?region=us-east-2#/workspaces/workspace/ws-0123abcd-4567-89ef-0123-456789abcdef"})
+	assert.Contains(t, c.Links, Link{Title: "Container Insights", Icon: "dashboard", URL: deployedProd().Outputs.ContainerInsights})
 
 	// The support window is the deployed minor's, from the catalog's calendar.
 	rel, ok := fleet.Catalog.Release("1.35")
@@ -181,18 +189,21 @@ func TestAnUndeployedClusterIsWhatItsFileDeclares(t *testing.T) {
 		assert.Empty(t, c.Endpoint)
 		assert.Equal(t, DriftNotChecked, c.Drift.Status)
 		assert.Equal(t, declared.Charts["karpenter"].Version, c.Karpenter.Declared)
-		// Every fact it will publish is named, under its prefix.
+		// Every fact it will publish is named, under its prefix: the
+		// optional ones where the role has what they name.
+		has := map[string]bool{
+			contract.FactEFSFileSystemID: declared.Storage.EFS.Enabled, contract.FactEFSStorageClass: declared.Storage.EFS.Enabled,
+			contract.FactPrometheusWorkspaceID: declared.Observability.Prometheus.Enabled, contract.FactPrometheusEndpoint: declared.Observability.Prometheus.Enabled,
+		}
 		for _, f := range contract.Facts {
 			name, ok := c.Parameters.Names[f.Name]
-			if f.Optional && !declared.Storage.EFS.Enabled {
+			if f.Optional && !has[f.Name] {
 				assert.False(t, ok, "%s: %s", declared.Name, f.Name)
-				continue
-			}
-			if f.Optional && f.Name != contract.FactEFSFileSystemID && f.Name != contract.FactEFSStorageClass {
 				continue
 			}
 			assert.Equal(t, contract.ParameterName(declared.Name, f.Name), name)
 		}
+		assert.Equal(t, declared.Observability.ContainerInsights, c.Observability.ContainerInsights)
 	}
 	assert.Len(t, inv.Roles, len(fleet.Roles))
 	assert.Equal(t, fleet.Roles[0].Name, inv.Roles[0].Name, "roles in rollout order")

@@ -71,6 +71,8 @@ func (inv *Inventory) Markdown() string {
 		row("EFS file system", c.EFSFileSystemID)
 		row("Storage classes", strings.Join(c.StorageClasses, ", "))
 		row("Cluster-admin role", c.ClusterAdminRoleARN)
+		row("Container Insights", onOff(c.Observability.ContainerInsights, c.Observability.ContainerInsightsURL))
+		row("Managed Prometheus", onOff(c.Observability.Prometheus, strings.TrimSpace(c.Observability.PrometheusWorkspaceID+" "+c.Observability.PrometheusEndpoint)))
 		row("Last update of the stack", timeCell(c.LastUpdate))
 		row("Last successful rollout", rolloutCell(c.LastRollout))
 		row("Drift", driftCell(c.Drift))
@@ -100,6 +102,16 @@ func versionCell(v Versions) string {
 		return v.Deployed
 	}
 	return v.Deployed + " → " + v.Declared + " declared"
+}
+
+func onOff(on bool, detail string) string {
+	switch {
+	case !on:
+		return "off"
+	case detail == "":
+		return "on"
+	}
+	return "on: " + detail
 }
 
 func daysCell(s Support) string {
@@ -246,6 +258,9 @@ func (inv *Inventory) Entities(o BackstageOptions) ([]map[string]any, error) {
 		}
 		if c.LastRollout != nil {
 			ann[labelPrefix+"last-rollout"] = c.LastRollout.End.Format("2006-01-02T15:04:05Z")
+		}
+		if id := c.Observability.PrometheusWorkspaceID; id != "" {
+			ann[labelPrefix+"prometheus-workspace"] = id
 		}
 		if c.EFSFileSystemID != "" {
 			ann[labelPrefix+"efs-file-system"] = c.EFSFileSystemID
