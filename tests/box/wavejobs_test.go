@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eksplatform/eksplatform/automation"
+	"github.com/eksplatform/eksplatform/automation/inventory"
+	"github.com/eksplatform/eksplatform/contract"
 	"github.com/eksplatform/eksplatform/tests/s3fake"
 )
 
@@ -76,6 +79,33 @@ func TestTheRealProgramRollsOutAsWaveJobsOnS3(t *testing.T) {
 	assert.Equal(t, automation.StatusSucceeded, rec.Status)
 	assert.Equal(t, automation.StatusSkipped, rec.Gate, "the job was told to skip the gate, and the record says so")
 	assert.NotEmpty(t, rec.RunID, "the record names the audit run")
+
+	// The inventory reads the real stack's outputs through the contract and
+	// the trail the job wrote: the sandbox is deployed, with its facts
+	// named; the preview cluster is what its file declares.
+	inv := e.CLI(ctx, cli, envs, "inventory", "--cluster", twoWaves[0], "--cluster", twoWaves[1], "--format", "json", "--audit", auditFile)
+	var invErr strings.Builder
+	inv.Stderr = &invErr
+	body, err := inv.Output()
+	require.NoError(t, err, invErr.String())
+	var listed inventory.Inventory
+	require.NoError(t, json.Unmarshal(body, &listed))
+	require.Len(t, listed.Clusters, 2)
+	sbx, pre := listed.Clusters[0], listed.Clusters[1]
+	assert.True(t, sbx.Deployed, sbx.Error)
+	assert.Equal(t, from, sbx.Kubernetes.Deployed)
+	assert.NotEmpty(t, sbx.Endpoint)
+	assert.NotEmpty(t, sbx.OIDCIssuerURL)
+	assert.NotEmpty(t, sbx.StorageClasses)
+	require.NotNil(t, sbx.LastRollout, "the job's audit record")
+	assert.Equal(t, rec.RunID, sbx.LastRollout.RunID)
+	for _, f := range contract.Facts {
+		if !f.Optional {
+			assert.Equal(t, contract.ParameterName(twoWaves[0], f.Name), sbx.Parameters.Names[f.Name], "the stack's parameters output names %s", f.Name)
+		}
+	}
+	assert.False(t, pre.Deployed)
+	assert.Nil(t, pre.LastRollout)
 
 	code, out = job("2", "--wait-bake")
 	require.Equal(t, 0, code, out)
