@@ -1,6 +1,10 @@
 package environments
 
-import "github.com/eksplatform/eksplatform/catalog"
+import (
+	"slices"
+
+	"github.com/eksplatform/eksplatform/catalog"
+)
 
 // Defaults live here and nowhere else. applyDefaults fills what a file leaves
 // out; it runs before validation so that validation sees the values that will
@@ -142,6 +146,7 @@ func applyDefaults(cat *catalog.Catalog, f *File) {
 	defaultInt(&f.ControlPlaneLogging.RetentionDays, DefaultControlPlaneLogDays)
 	applyLayerDefaults(f)
 	applyObservabilityDefaults(f)
+	applyPolicyDefaults(f)
 	defaultString(&f.Support, SupportStandard)
 	if f.Rollout == nil {
 		f.Rollout = &RolloutSpec{}
@@ -315,6 +320,33 @@ func applyObservabilityDefaults(f *File) {
 		if _, ok := f.Addons[ContainerInsightsAddon]; !ok {
 			f.Addons[ContainerInsightsAddon] = VersionLatest
 		}
+	}
+}
+
+// Policy modes and the ids of the platform's policies. components/policy
+// defines the policies; stacks' tests keep the two lists equal (this package
+// imports no component).
+const (
+	PolicyAudit   = "audit"
+	PolicyEnforce = "enforce"
+)
+
+// PolicyIDs are the policies a role can switch off.
+var PolicyIDs = []string{"deprecated-apis", "pdb-required", "management-nodes"}
+
+// DefaultPolicyExemptNamespaces: the control plane's own namespace.
+var DefaultPolicyExemptNamespaces = []string{"kube-system"}
+
+// applyPolicyDefaults: off; audit; kube-system exempt.
+func applyPolicyDefaults(f *File) {
+	if f.Policy == nil {
+		f.Policy = &PolicySpec{}
+	}
+	p := f.Policy
+	defaultBool(&p.Enabled, false)
+	defaultString(&p.Mode, PolicyAudit)
+	if p.ExemptNamespaces == nil {
+		p.ExemptNamespaces = slices.Clone(DefaultPolicyExemptNamespaces)
 	}
 }
 

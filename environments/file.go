@@ -54,6 +54,9 @@ type File struct {
 	// Observability switches Container Insights and the managed Prometheus
 	// of every cluster of the role. Default: both off.
 	Observability *ObservabilitySpec `json:"observability,omitempty"`
+	// Policy installs the policy engine (OPA Gatekeeper) with the
+	// platform's guardrails. Default: off.
+	Policy *PolicySpec `json:"policy,omitempty"`
 	// Charts overrides the repository, chart or version of the Helm charts
 	// the layers install (data/charts.json holds the defaults).
 	Charts   map[string]*ChartSpec `json:"charts,omitempty"`

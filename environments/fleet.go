@@ -115,6 +115,8 @@ type Cluster struct {
 	Operators Operators
 	// Observability is Container Insights and the managed Prometheus.
 	Observability Observability
+	// Policy is the policy engine and its guardrails.
+	Policy Policy
 	// Charts are the Helm charts of the layers, by name: the catalog's pins
 	// with the role's overrides applied (an overridden version carries no
 	// supported range: the catalog checked only its own pin).
@@ -153,6 +155,7 @@ func (c *Cluster) InstalledCharts() []string {
 		"reloader":                     c.Operators.Reloader,
 		"external-secrets":             c.Operators.ExternalSecrets.Enabled,
 		"aws-for-fluent-bit":           c.Operators.FluentBit.Enabled,
+		"gatekeeper":                   c.Policy.Enabled,
 	} {
 		if on {
 			out = append(out, name)

@@ -79,6 +79,15 @@ type NodePool struct {
 	ExpireAfter           string
 }
 
+// Policy is the resolved policy guardrails.
+type Policy struct {
+	Enabled          bool
+	Mode             string
+	Disabled         []string
+	Exceptions       map[string][]string
+	ExemptNamespaces []string
+}
+
 // Observability is the resolved observability baseline.
 type Observability struct {
 	// ContainerInsights: the amazon-cloudwatch-observability addon is in

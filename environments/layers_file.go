@@ -138,6 +138,22 @@ type PrometheusSpec struct {
 	RetentionDays *int `json:"retention_days,omitempty"`
 }
 
+// PolicySpec is the role's policy guardrails.
+type PolicySpec struct {
+	// Enabled installs Gatekeeper and the policies. Default false.
+	Enabled *bool `json:"enabled,omitempty"`
+	// Mode is "audit" (violations are warnings; Gatekeeper's audit records
+	// them) or "enforce" (they are denied). Default audit.
+	Mode string `json:"mode,omitempty"`
+	// Disabled are the policies the role switches off (PolicyIDs).
+	Disabled []string `json:"disabled,omitempty"`
+	// Exceptions are namespaces one policy leaves alone, by policy id.
+	Exceptions map[string][]string `json:"exceptions,omitempty"`
+	// ExemptNamespaces are namespaces every policy leaves alone. Default
+	// ["kube-system"].
+	ExemptNamespaces []string `json:"exempt_namespaces,omitempty"`
+}
+
 // ToggleSpec switches an operator on or off. Default on.
 type ToggleSpec struct {
 	Enabled *bool `json:"enabled,omitempty"`

@@ -158,3 +158,28 @@ func TestLoadAgainstAnotherCatalog(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, cat, fleet.Catalog, "the fleet remembers what it was checked against")
 }
+
+func TestPolicyIsOffByDefaultAndReachesTheClusters(t *testing.T) {
+	t.Parallel()
+	role, _, err := Parse(testFile, mutate(t, func(map[string]any) {}))
+	require.NoError(t, err)
+	off := role.Clusters[0]
+	assert.Equal(t, Policy{Mode: PolicyAudit, ExemptNamespaces: []string{"kube-system"}, Exceptions: map[string][]string{}}, off.Policy)
+	assert.NotContains(t, off.InstalledCharts(), "gatekeeper")
+
+	role, _, err = Parse(testFile, mutate(t, func(d map[string]any) {
+		d["policy"] = map[string]any{"enabled": true, "mode": "enforce", "disabled": []any{"pdb-required"},
+			"exceptions": map[string]any{"management-nodes": []any{"monitoring"}}, "exempt_namespaces": []any{}}
+	}))
+	require.NoError(t, err)
+	for _, c := range role.Clusters {
+		assert.Equal(t, Policy{Enabled: true, Mode: PolicyEnforce, Disabled: []string{"pdb-required"},
+			Exceptions: map[string][]string{"management-nodes": {"monitoring"}}, ExemptNamespaces: []string{}}, c.Policy, c.Name)
+		assert.Contains(t, c.InstalledCharts(), "gatekeeper")
+	}
+	// Each cluster has its own copy: changing one changes no other.
+	if len(role.Clusters) > 1 {
+		role.Clusters[0].Policy.Exceptions["management-nodes"][0] = "changed"
+		assert.Equal(t, "monitoring", role.Clusters[1].Policy.Exceptions["management-nodes"][0])
+	}
+}

@@ -327,6 +327,7 @@ type resolvedLayers struct {
 	operators Operators
 	// observability is the role's baseline (Container Insights' addon is in the addons).
 	observability Observability
+	policy        Policy
 	charts        map[string]catalog.Chart
 	// accepted are the minors the role accepts each chart on outside its
 	// supported range.
@@ -379,6 +380,12 @@ func resolveLayers(cat *catalog.Catalog, f *File) resolvedLayers {
 	l.observability = Observability{
 		ContainerInsights: *ob.ContainerInsights,
 		Prometheus:        Prometheus{Enabled: *ob.Prometheus.Enabled, RetentionDays: *ob.Prometheus.RetentionDays},
+	}
+	pol := f.Policy
+	l.policy = Policy{Enabled: *pol.Enabled, Mode: pol.Mode, Disabled: slices.Clone(pol.Disabled),
+		ExemptNamespaces: slices.Clone(pol.ExemptNamespaces), Exceptions: map[string][]string{}}
+	for id, ns := range pol.Exceptions {
+		l.policy.Exceptions[id] = slices.Clone(ns)
 	}
 	l.charts = cat.DefaultCharts()
 	l.accepted = map[string][]string{}
@@ -436,6 +443,13 @@ func (l resolvedLayers) applyTo(c *Cluster, f *File, cs *ClusterSpec) {
 		c.Operators.FluentBit.LogGroup = PodLogGroup(c.Name)
 	}
 	c.Observability = l.observability
+	c.Policy = l.policy
+	c.Policy.Disabled = slices.Clone(l.policy.Disabled)
+	c.Policy.ExemptNamespaces = slices.Clone(l.policy.ExemptNamespaces)
+	c.Policy.Exceptions = make(map[string][]string, len(l.policy.Exceptions))
+	for id, ns := range l.policy.Exceptions {
+		c.Policy.Exceptions[id] = slices.Clone(ns)
+	}
 	c.Charts = maps.Clone(l.charts)
 	c.ChartsAcceptedOn = maps.Clone(l.accepted)
 	c.ChartCRDs = maps.Clone(l.crds)

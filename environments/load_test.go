@@ -404,6 +404,35 @@ var badCorpus = []badCase{
 		schema: true,
 	},
 	{
+		name:   "policy mode",
+		data:   edit(func(d map[string]any) { d["policy"] = map[string]any{"enabled": true, "mode": "block"} }),
+		want:   []string{`environments/prod.json: policy.mode: must be "audit" or "enforce", got "block"`},
+		schema: true,
+	},
+	{
+		name:   "unknown policy switched off",
+		data:   edit(func(d map[string]any) { d["policy"] = map[string]any{"enabled": true, "disabled": []any{"no-latest-tag"}} }),
+		want:   []string{`environments/prod.json: policy.disabled[0]: "no-latest-tag" is not a policy; allowed: deprecated-apis, pdb-required, management-nodes`},
+		schema: true,
+	},
+	{
+		name: "policy exceptions",
+		data: edit(func(d map[string]any) {
+			d["policy"] = map[string]any{"exceptions": map[string]any{"pdb-required": []any{"Legacy_App"}, "no-root": []any{"x"}}}
+		}),
+		want: []string{
+			`environments/prod.json: policy.exceptions.no-root: "no-root" is not a policy; allowed: deprecated-apis, pdb-required, management-nodes`,
+			`environments/prod.json: policy.exceptions.pdb-required[0]: must be a Kubernetes namespace name (a DNS label), got "Legacy_App"`,
+		},
+		schema: true,
+	},
+	{
+		name:   "policy exempt namespace",
+		data:   edit(func(d map[string]any) { d["policy"] = map[string]any{"exempt_namespaces": []any{"kube system"}} }),
+		want:   []string{`environments/prod.json: policy.exempt_namespaces[0]: must be a Kubernetes namespace name (a DNS label), got "kube system"`},
+		schema: true,
+	},
+	{
 		name:   "Container Insights addon listed without the setting",
 		data:   edit(func(d map[string]any) { d["addons"].(map[string]any)["amazon-cloudwatch-observability"] = "latest" }),
 		want:   []string{`environments/prod.json: addons.amazon-cloudwatch-observability: is installed by observability.container_insights: set it to true (a version here then pins the addon) or remove this entry`},
@@ -604,7 +633,7 @@ var badCorpus = []badCase{
 	{
 		name:   "unknown chart",
 		data:   edit(func(d map[string]any) { d["charts"] = map[string]any{"istio": map[string]any{"version": "1.0.0"}} }),
-		want:   []string{`environments/prod.json: charts.istio: "istio" is not a chart of the platform; charts: aws-for-fluent-bit, aws-load-balancer-controller, cert-manager, external-dns, external-secrets, karpenter, karpenter-crd, metrics-server, reloader`},
+		want:   []string{`environments/prod.json: charts.istio: "istio" is not a chart of the platform; charts: aws-for-fluent-bit, aws-load-balancer-controller, cert-manager, external-dns, external-secrets, gatekeeper, karpenter, karpenter-crd, metrics-server, reloader`},
 		schema: true,
 	},
 	{

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,6 +86,7 @@ func validateLayers(c *collector, f *File) {
 	}
 
 	validateObservability(c, f)
+	validatePolicy(c, f.Policy)
 
 	for _, name := range sortedKeys(f.Charts) {
 		p := keyPath("charts", name)
@@ -111,6 +113,39 @@ func validateLayers(c *collector, f *File) {
 			c.add(p+".version", "%s %s: the program applies this chart's CRDs (Helm never upgrades crds/), and the catalog has none for %s (%s/%s); the catalog has them for %s", pinned.Chart, ch.Version, ch.Version, catalog.DataDir, catalog.CRDsFile(pinned.WithVersion(ch.Version)), pinned.Version)
 		}
 	}
+}
+
+func validatePolicy(c *collector, p *PolicySpec) {
+	if p.Mode != PolicyAudit && p.Mode != PolicyEnforce {
+		c.add("policy.mode", "must be %q or %q, got %q", PolicyAudit, PolicyEnforce, p.Mode)
+	}
+	seen := map[string]bool{}
+	for i, id := range p.Disabled {
+		path := fmt.Sprintf("policy.disabled[%d]", i)
+		switch {
+		case !slices.Contains(PolicyIDs, id):
+			c.add(path, "%q is not a policy; allowed: %s", id, strings.Join(PolicyIDs, ", "))
+		case seen[id]:
+			c.add(path, "%q is listed twice", id)
+		}
+		seen[id] = true
+	}
+	namespaces := func(path string, list []string) {
+		for i, ns := range list {
+			if !dnsLabelRe.MatchString(ns) {
+				c.add(fmt.Sprintf("%s[%d]", path, i), "must be a Kubernetes namespace name (a DNS label), got %q", ns)
+			}
+		}
+	}
+	for _, id := range sortedKeys(p.Exceptions) {
+		path := keyPath("policy.exceptions", id)
+		if !slices.Contains(PolicyIDs, id) {
+			c.add(path, "%q is not a policy; allowed: %s", id, strings.Join(PolicyIDs, ", "))
+			continue
+		}
+		namespaces(path, p.Exceptions[id])
+	}
+	namespaces("policy.exempt_namespaces", p.ExemptNamespaces)
 }
 
 func validateObservability(c *collector, f *File) {

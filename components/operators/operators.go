@@ -2,6 +2,7 @@ package operators
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/eksplatform/eksplatform/components/internal/argcheck"
 	"github.com/eksplatform/eksplatform/components/irsa"
 	"github.com/eksplatform/eksplatform/components/kube"
+	"github.com/eksplatform/eksplatform/components/policy"
 )
 
 // ExternalSecretsSettings switch on external-secrets.
@@ -56,6 +58,15 @@ type Args struct {
 	ExternalSecrets *ExternalSecretsSettings
 	EchoServer      *EchoServerSettings
 	FluentBit       *FluentBitSettings
+	// Policy switches on the policy engine (see PolicyEngineArgs); its
+	// platform namespaces are completed with this layer's own.
+	Policy *PolicySettings
+}
+
+// PolicySettings switch on the policy engine.
+type PolicySettings struct {
+	Chart    catalog.Chart
+	Settings policy.Settings
 }
 
 // Operators is the operators layer.
@@ -67,6 +78,8 @@ type Operators struct {
 	EchoServerURL pulumi.StringOutput
 	// FluentBit is nil when pod log forwarding is off.
 	FluentBit *FluentBit
+	// Policy is nil when the policy engine is off.
+	Policy *PolicyEngine
 }
 
 // NewOperators installs karpenter, the platform namespace and the operators
@@ -138,6 +151,20 @@ func NewOperators(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		}
 		o.FluentBit = fb
 	}
+	if s := a.Policy; s != nil {
+		settings := s.Settings
+		// The namespaces of the platform's own components, whose pods may
+		// run on the management nodes.
+		settings.PlatformNamespaces = union(settings.PlatformNamespaces, a.platformNamespaces())
+		pe, err := NewPolicyEngine(ctx, name+"-policy", &PolicyEngineArgs{
+			KubernetesProvider: a.KubernetesProvider, Chart: s.Chart, Toleration: a.Toleration, Settings: settings,
+			WaitFor: append(append([]pulumi.Resource{}, a.WaitFor...), k.NodePools...),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		o.Policy = pe
+	}
 	if s := a.EchoServer; s != nil {
 		wait := append([]pulumi.Resource{ns.Namespace}, k.NodePools...)
 		if s.Ingress != nil {
@@ -156,4 +183,32 @@ func NewOperators(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.R
 		return nil, err
 	}
 	return o, nil
+}
+
+// platformNamespaces are the namespaces this layer installs into (and
+// kube-system, where the addons run): the platform components whose pods may
+// tolerate the management taint.
+func (a *Args) platformNamespaces() []string {
+	out := []string{"kube-system", KarpenterNamespace, a.PlatformNamespace}
+	if a.Reloader != nil {
+		out = append(out, "reloader")
+	}
+	if a.ExternalSecrets != nil {
+		out = append(out, ExternalSecretsNamespace)
+	}
+	if a.FluentBit != nil {
+		out = append(out, FluentBitNamespace)
+	}
+	return out
+}
+
+// union is a followed by the elements of b it lacks.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

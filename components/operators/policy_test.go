@@ -174,3 +174,38 @@ func TestPolicyEngineValuesAreTheGatekeeperCharts(t *testing.T) {
 	problems := strings.Join(chartcheck.CheckRelease(c, rel), "\n")
 	assert.Contains(t, problems, "value tolerations is not in the chart")
 }
+
+// TestOperatorsInstallThePolicyEngineWithTheirNamespacesAsPlatform: the
+// layer's own namespaces join the platform namespaces the management-nodes
+// policy lets onto the management nodes, and the engine waits for the
+// node pools (its webhook pods need somewhere to run).
+func TestOperatorsInstallThePolicyEngineWithTheirNamespacesAsPlatform(t *testing.T) {
+	t.Parallel()
+	chart := catalog.Chart{Repository: "https://open-policy-agent.github.io/gatekeeper/charts", Chart: "gatekeeper", Version: "3.23.1"}
+	e := runOperators(t, func(a *Args) {
+		s := policy.Settings{Mode: policy.Audit, NextMinor: "1.37", PlatformNamespaces: []string{"monitoring"},
+			ManagementTaint: policy.Taint{Key: "dedicated", Value: "management", Effect: "NoSchedule"}, ManagementLabels: map[string]string{"dedicated": "management"}}
+		a.Policy = &PolicySettings{Chart: chart, Settings: s}
+		a.FluentBit = &FluentBitSettings{Chart: testChart, LogGroup: "/aws/eks/" + testCluster + "/pods", RetentionDays: 30}
+	})
+	release := e.Must(t, "kubernetes:helm.sh/v3:Release", testCluster+"-policy")
+	assert.Equal(t, "gatekeeper", release.In()["chart"])
+	var constraint mockengine.Resource
+	for _, r := range e.Resources() {
+		if r.Type == "kubernetes:constraints.gatekeeper.sh/v1beta1:"+policy.ConstraintKind(policy.ManagementNodes) {
+			constraint = r
+		}
+	}
+	require.NotEmpty(t, constraint.URN, "the management-nodes constraint")
+	spec := constraint.In()["spec"].(map[string]any)
+	assert.Equal(t, "warn", spec["enforcementAction"])
+	platform := mockengine.Strings(spec["parameters"].(map[string]any)["platformNamespaces"])
+	for _, ns := range []string{"monitoring", "kube-system", KarpenterNamespace, "psk-system", FluentBitNamespace, policy.Namespace} {
+		assert.Contains(t, platform, ns)
+	}
+	pools := e.ByType("kubernetes:karpenter.sh/v1:NodePool")
+	require.NotEmpty(t, pools)
+	for _, p := range pools {
+		assert.Contains(t, release.DependsOn, p.URN, "the engine waits for the node pools")
+	}
+}
