@@ -15,6 +15,7 @@ import (
 	"github.com/eksplatform/eksplatform/components/facts"
 	"github.com/eksplatform/eksplatform/components/foundation"
 	"github.com/eksplatform/eksplatform/components/network"
+	"github.com/eksplatform/eksplatform/components/observability"
 	"github.com/eksplatform/eksplatform/components/operators"
 	"github.com/eksplatform/eksplatform/components/storage"
 	"github.com/eksplatform/eksplatform/contract"
@@ -134,6 +135,14 @@ func clusterProgram(c *environments.Cluster, export func(ctx *pulumi.Context, na
 		if err != nil {
 			return err
 		}
+		// Container Insights is an addon of the foundation (c.Addons); the
+		// workspace, the scraper and the alarms are the observability layer.
+		var obs *observability.Observability
+		if c.Observability.Any() {
+			if obs, err = observability.NewObservability(ctx, c.Name, l.observabilityArgs(ops), withAWS); err != nil {
+				return err
+			}
+		}
 
 		cl := f.Cluster
 		export(ctx, contract.Role, pulumi.String(c.Role))
@@ -168,6 +177,13 @@ func clusterProgram(c *environments.Cluster, export func(ctx *pulumi.Context, na
 		if ops.FluentBit != nil {
 			export(ctx, contract.PodLogGroup, pulumi.String(c.Operators.FluentBit.LogGroup))
 		}
+		if c.Observability.ContainerInsights {
+			export(ctx, contract.ContainerInsights, pulumi.String(ContainerInsightsURL(c)))
+		}
+		if c.Observability.Prometheus.Enabled {
+			export(ctx, contract.PrometheusWorkspaceID, obs.WorkspaceID)
+			export(ctx, contract.PrometheusEndpoint, obs.PrometheusEndpoint)
+		}
 
 		// The cluster's facts in SSM Parameter Store, for services that
 		// find a cluster with the AWS SDK (the inventory names them).
@@ -194,6 +210,10 @@ func clusterProgram(c *environments.Cluster, export func(ctx *pulumi.Context, na
 			// The storage layer publishes the file system id beside it.
 			factArgs.Skip = []string{contract.FactEFSFileSystemID}
 			factArgs.Values[contract.FactEFSStorageClass] = pulumi.String(store.EFS.StorageClassName)
+		}
+		if c.Observability.Prometheus.Enabled {
+			factArgs.Values[contract.FactPrometheusWorkspaceID] = obs.WorkspaceID
+			factArgs.Values[contract.FactPrometheusEndpoint] = obs.PrometheusEndpoint
 		}
 		published, err := facts.NewClusterFacts(ctx, c.Name, factArgs, withAWS)
 		if err != nil {

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -127,7 +128,7 @@ func TestSynthDocument(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, types["eks:index:Cluster"])
-	assert.Equal(t, 5, types["aws:eks/addon:Addon"])
+	assert.Equal(t, 6, types["aws:eks/addon:Addon"], "the five base addons and Container Insights (nonprod turns it on)")
 	assert.Equal(t, 1, types["aws:eks/nodeGroup:NodeGroup"])
 	assert.Equal(t, 1, types["aws:kms/key:Key"])
 	assert.Equal(t, 6, types["aws:ec2/subnet:Subnet"])
@@ -191,10 +192,11 @@ func TestAnAdoptedVPCsSubnetsAreSelectedByID(t *testing.T) {
 // TestEveryOutputIsExported keeps the stack's outputs and the program's
 // contract in step: across the example fleet the program exports exactly
 // contract.Names, each at most once per stack, and every stack exports all
-// but the outputs of optional layers (EFS, fluent-bit).
+// but the outputs of optional layers (EFS, fluent-bit, observability).
 func TestEveryOutputIsExported(t *testing.T) {
 	t.Parallel()
-	optional := map[string]bool{contract.EFSFileSystemID: true, contract.EFSStorageClass: true, contract.PodLogGroup: true}
+	optional := map[string]bool{contract.EFSFileSystemID: true, contract.EFSStorageClass: true, contract.PodLogGroup: true,
+		contract.ContainerInsights: true, contract.PrometheusWorkspaceID: true, contract.PrometheusEndpoint: true}
 	union := map[string]bool{}
 	for _, c := range loadFleet(t).Clusters() {
 		var mu sync.Mutex
@@ -267,4 +269,74 @@ func TestEveryFactIsPublishedOnce(t *testing.T) {
 		}
 		assert.Len(t, byName, len(named), "%s: no parameter under its prefix that the output does not name", c.Name)
 	}
+}
+
+// TestObservabilityFollowsTheRole: prod (both options) gets the Container
+// Insights addon with its IRSA role, a workspace whose scraper reads its own
+// cluster from the VPC's private subnets through the cluster security group,
+// the alarm on its own queue and the workspace's facts and outputs; a role
+// with neither option gets none of it.
+func TestObservabilityFollowsTheRole(t *testing.T) {
+	t.Parallel()
+	c := cluster(t, "prod-i01-aws-us-east-2")
+	require.True(t, c.Observability.ContainerInsights && c.Observability.Prometheus.Enabled, "the example prod role has both")
+	e := mockengine.New(c.Name)
+	exports := map[string]pulumi.Input{}
+	var mu sync.Mutex
+	require.NoError(t, e.Run(clusterProgram(c, func(_ *pulumi.Context, name string, v pulumi.Input) {
+		mu.Lock()
+		defer mu.Unlock()
+		exports[name] = v
+	})))
+
+	ci := e.Must(t, "aws:eks/addon:Addon", c.Name+"-"+environments.ContainerInsightsAddon)
+	role := e.Must(t, "aws:iam/role:Role", c.Name+"-"+environments.ContainerInsightsAddon)
+	assert.Equal(t, role.Out()["arn"], ci.In()["serviceAccountRoleArn"])
+	att := e.Must(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", c.Name+"-"+environments.ContainerInsightsAddon)
+	assert.Equal(t, "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy", att.In()["policyArn"])
+	assert.Contains(t, role.In()["assumeRolePolicy"], "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent")
+
+	sc := e.Must(t, "aws:amp/scraper:Scraper", c.Name).In()["source"].(map[string]any)["eks"].(map[string]any)
+	assert.Equal(t, "arn:aws:eks:"+c.Region+":"+c.AccountID+":cluster/"+c.Name, sc["clusterArn"], "the scraper reads its own cluster")
+	ids := mockengine.Strings(sc["subnetIds"])
+	require.NotEmpty(t, ids)
+	subnets := map[string]bool{}
+	for _, s := range e.ByType("aws:ec2/subnet:Subnet") {
+		subnets[s.ID] = s.In()["mapPublicIpOnLaunch"] != true
+	}
+	for _, id := range ids {
+		assert.True(t, subnets[id], "%s is a private subnet of the cluster's VPC", id)
+	}
+	rule := e.Must(t, "aws:ec2/securityGroupRule:SecurityGroupRule", c.Name+"-scraper-ingress").In()
+	eksOut := e.Must(t, "eks:index:Cluster", c.Name).Out()
+	assert.Contains(t, fmt.Sprint(eksOut), fmt.Sprint(rule["securityGroupId"]), "the ingress rule is on the cluster's own security group")
+	alarm := e.Must(t, "aws:cloudwatch/metricAlarm:MetricAlarm", c.Name+"-karpenter-queue-depth").In()
+	queue := e.Must(t, "aws:sqs/queue:Queue", c.Name+"-karpenter").Out()["name"]
+	assert.Equal(t, map[string]any{"QueueName": queue}, alarm["dimensions"])
+
+	got, err := mockengine.Await(exports[contract.PrometheusWorkspaceID].(pulumi.StringOutput), exports[contract.PrometheusEndpoint].(pulumi.StringOutput))
+	require.NoError(t, err)
+	ws := e.Must(t, "aws:amp/workspace:Workspace", c.Name)
+	assert.Equal(t, []any{ws.ID, ws.Out()["prometheusEndpoint"]}, got)
+	for fact, want := range map[string]any{contract.FactPrometheusWorkspaceID: ws.ID, contract.FactPrometheusEndpoint: ws.Out()["prometheusEndpoint"]} {
+		p := e.Must(t, "aws:ssm/parameter:Parameter", c.Name+"-"+fact).In()
+		assert.Equal(t, contract.ParameterName(c.Name, fact), p["name"])
+		assert.Equal(t, want, p["insecureValue"], fact)
+	}
+	assert.Equal(t, pulumi.String("https://us-east-2.console.aws.amazon.com/cloudwatch/home?region=us-east-2#container-insights:"), exports[contract.ContainerInsights])
+
+	for _, other := range loadFleet(t).Clusters() {
+		if other.Observability.Any() {
+			continue
+		}
+		off := mockengine.New(other.Name)
+		require.NoError(t, off.Run(Cluster(other)))
+		for _, typ := range []string{"eksplatform:observability:Observability", "aws:amp/workspace:Workspace", "aws:cloudwatch/metricAlarm:MetricAlarm"} {
+			assert.Empty(t, off.ByType(typ), "%s: %s", other.Name, typ)
+		}
+		_, has := off.Find("aws:eks/addon:Addon", other.Name+"-"+environments.ContainerInsightsAddon)
+		assert.False(t, has, other.Name)
+		return
+	}
+	t.Fatal("no example cluster without observability")
 }

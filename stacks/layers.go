@@ -11,6 +11,7 @@ import (
 	"github.com/eksplatform/eksplatform/components/irsa"
 	"github.com/eksplatform/eksplatform/components/kube"
 	"github.com/eksplatform/eksplatform/components/network"
+	"github.com/eksplatform/eksplatform/components/observability"
 	"github.com/eksplatform/eksplatform/components/operators"
 	"github.com/eksplatform/eksplatform/components/storage"
 	"github.com/eksplatform/eksplatform/environments"
@@ -167,6 +168,37 @@ func (l layerInputs) operatorsArgs(net *network.Network) *operators.Args {
 		}
 	}
 	return a
+}
+
+// observabilityArgs: the scraper runs in the VPC's private subnets and
+// reaches the API server through the cluster security group; the alarm
+// watches karpenter's interruption queue.
+func (l layerInputs) observabilityArgs(ops *operators.Operators) *observability.Args {
+	c := l.c
+	a := &observability.Args{
+		ClusterName: c.Name, Region: c.Region, Partition: c.Partition, AccountID: c.AccountID,
+		ClusterARN: l.f.Cluster.Arn, VpcID: l.vpc.VpcID,
+		ClusterSecurityGroupID: l.f.Cluster.ClusterSecurityGroupID, PrivateSubnetIDs: l.vpc.PrivateSubnetIDs,
+		KarpenterQueueName: ops.Karpenter.QueueName, KubernetesProvider: l.k8s,
+		WaitFor: l.f.Ready, Tags: l.tags,
+	}
+	if p := c.Observability.Prometheus; p.Enabled {
+		a.Prometheus = &observability.PrometheusArgs{RetentionDays: p.RetentionDays}
+	}
+	return a
+}
+
+// ContainerInsightsURL is the CloudWatch console's Container Insights page
+// in the cluster's region (the console lists the region's clusters there).
+func ContainerInsightsURL(c *environments.Cluster) string {
+	host := "console.aws.amazon.com"
+	switch c.Partition {
+	case "aws-us-gov":
+		host = "console.amazonaws-us-gov.com"
+	case "aws-cn":
+		host = "console.amazonaws.cn"
+	}
+	return "https://" + c.Region + "." + host + "/cloudwatch/home?region=" + c.Region + "#container-insights:"
 }
 
 // EchoServerHost is the echo-server's DNS name: one label per cluster under
