@@ -1,6 +1,8 @@
 package foundation
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -109,11 +111,15 @@ func NewAddon(ctx *pulumi.Context, name string, args *AddonArgs, opts ...pulumi.
 	ad.RoleARN = pulumi.String("").ToStringOutput()
 	deps := append([]pulumi.Resource(nil), a.WaitFor...)
 	if spec.IRSA != nil {
-		role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		roleArgs := &iam.RoleArgs{
 			Description:      pulumi.Sprintf("IRSA role of the %s addon (eksplatform)", spec.Name),
 			AssumeRolePolicy: iampolicy.IRSATrust(a.OIDCProviderARN, a.OIDCIssuerURL, spec.IRSA.ServiceAccounts...),
 			Tags:             pulumi.ToStringMap(a.Tags),
-		}, pulumi.Parent(ad))
+		}
+		if n, ok := RoleNameFor(name); ok {
+			roleArgs.Name = pulumi.String(n)
+		}
+		role, err := iam.NewRole(ctx, name, roleArgs, pulumi.Parent(ad))
 		if err != nil {
 			return nil, err
 		}
@@ -159,4 +165,20 @@ func configurationValues(spec catalog.Addon, t Taint) string {
 		panic(err) // plain maps only
 	}
 	return string(b)
+}
+
+// maxRoleName is IAM's limit on a role name.
+const maxRoleName = 64
+
+// RoleNameFor is the explicit name of a role whose logical name is too long
+// for Pulumi's auto-name (the logical name, '-' and 7 characters) to fit
+// IAM's 64: the logical name's start and 8 hex digits of its hash, so two
+// long names never collide. ok is false when the auto-name fits; those
+// roles keep it (naming them now would replace them).
+func RoleNameFor(logical string) (name string, ok bool) {
+	if len(logical)+8 <= maxRoleName {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(logical))
+	return logical[:maxRoleName-9] + "-" + hex.EncodeToString(sum[:])[:8], true
 }

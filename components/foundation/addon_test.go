@@ -2,6 +2,7 @@ package foundation
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -162,4 +163,20 @@ func TestAddonNeedsItsCatalogEntry(t *testing.T) {
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Addon is required: the catalog's entry of the addon")
+}
+
+func TestRoleNameForLongAddonNames(t *testing.T) {
+	t.Parallel()
+	_, ok := RoleNameFor("prod-i01-aws-us-east-2-aws-efs-csi-driver")
+	assert.False(t, ok, "a name whose auto-name fits keeps it")
+	a := "prod-i01-aws-us-east-2xxxxxxxxxx-amazon-cloudwatch-observability"
+	b := "prod-i01-aws-us-east-2xxxxxxxxxx-amazon-cloudwatch-observability-2"
+	na, ok := RoleNameFor(a)
+	require.True(t, ok)
+	nb, _ := RoleNameFor(b)
+	assert.Len(t, na, 64)
+	assert.True(t, strings.HasPrefix(na, a[:55]+"-"))
+	assert.NotEqual(t, na, nb, "same start, different names")
+	again, _ := RoleNameFor(a)
+	assert.Equal(t, na, again, "deterministic")
 }

@@ -132,7 +132,7 @@ func checkGuardrails(t *testing.T, s synthesized) {
 			assert.Contains(t, []string{"pulumi:providers:aws", "pulumi:providers:kubernetes", "eksplatform:network:Vpc",
 				"eksplatform:foundation:Foundation", "eksplatform:network:Network", "eksplatform:storage:Storage",
 				"eksplatform:operators:Operators", "eksplatform:foundation:SpotServiceLinkedRole",
-				"eksplatform:facts:ClusterFacts"}, r.Type,
+				"eksplatform:facts:ClusterFacts", "eksplatform:observability:Observability"}, r.Type,
 				"%s %s: only the providers, the layers, account-level pieces and the facts of every layer sit at the stack root", r.Type, r.Name)
 		}
 	}

@@ -36,6 +36,7 @@ var builtins = map[string]reflect.Type{
 	"kubernetes:networking.k8s.io/v1:IngressClass":                reflect.TypeFor[networkingv1.IngressClass](),
 	"kubernetes:storage.k8s.io/v1:StorageClass":                   reflect.TypeFor[storagev1.StorageClass](),
 	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding":  reflect.TypeFor[rbacv1.ClusterRoleBinding](),
+	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":         reflect.TypeFor[rbacv1.ClusterRole](),
 }
 
 // karpenterCRDs are validated against the openAPIV3Schema of the CRDs that
