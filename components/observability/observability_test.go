@@ -234,3 +234,43 @@ func TestBadArgumentsAreNamed(t *testing.T) {
 		})
 	}
 }
+
+// TestRuleFileStructure checks the rule file's shape in this module (the
+// PromQL and templates are parsed by Prometheus itself in ./promcheck, a
+// module of its own): known fields only, every rule an alert with an
+// expression, a duration, a severity and a summary.
+func TestRuleFileStructure(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []struct {
+				Alert       string            `yaml:"alert"`
+				Expr        string            `yaml:"expr"`
+				For         string            `yaml:"for"`
+				Labels      map[string]string `yaml:"labels"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(AlertRules()))
+	dec.KnownFields(true)
+	require.NoError(t, dec.Decode(&doc))
+	require.Len(t, doc.Groups, 1)
+	seen := map[string]bool{}
+	for _, r := range doc.Groups[0].Rules {
+		assert.NotEmpty(t, r.Alert)
+		assert.False(t, seen[r.Alert], "%s twice", r.Alert)
+		seen[r.Alert] = true
+		assert.NotEmpty(t, r.Expr, r.Alert)
+		assert.Regexp(t, `^[0-9]+[smh]$`, r.For, r.Alert)
+		assert.Contains(t, []string{"critical", "warning"}, r.Labels["severity"], r.Alert)
+		assert.NotEmpty(t, r.Annotations["summary"], r.Alert)
+	}
+	for _, want := range []string{"NodeNotReady", "AddonPodNotReady"} {
+		assert.True(t, seen[want], want)
+	}
+	var scrape map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(ScrapeConfiguration(testCluster)), &scrape))
+	assert.NotContains(t, ScrapeConfiguration(testCluster), "{cluster}")
+}
