@@ -410,8 +410,10 @@ var badCorpus = []badCase{
 		schema: true,
 	},
 	{
-		name:   "unknown policy switched off",
-		data:   edit(func(d map[string]any) { d["policy"] = map[string]any{"enabled": true, "disabled": []any{"no-latest-tag"}} }),
+		name: "unknown policy switched off",
+		data: edit(func(d map[string]any) {
+			d["policy"] = map[string]any{"enabled": true, "disabled": []any{"no-latest-tag"}}
+		}),
 		want:   []string{`environments/prod.json: policy.disabled[0]: "no-latest-tag" is not a policy; allowed: deprecated-apis, pdb-required, management-nodes`},
 		schema: true,
 	},

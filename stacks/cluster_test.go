@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eksplatform/eksplatform/catalog"
+	"github.com/eksplatform/eksplatform/components/policy"
 	"github.com/eksplatform/eksplatform/contract"
 	"github.com/eksplatform/eksplatform/environments"
 	"github.com/eksplatform/eksplatform/internal/mockengine"
@@ -339,4 +341,47 @@ func TestObservabilityFollowsTheRole(t *testing.T) {
 		return
 	}
 	t.Fatal("no example cluster without observability")
+}
+
+// TestThePolicyIDsOfTheFilesAreThePolicies: environments validates policy
+// ids without importing components/policy; the two lists stay equal.
+func TestThePolicyIDsOfTheFilesAreThePolicies(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, policy.IDs(), environments.PolicyIDs)
+}
+
+// TestTheExampleRolesRunThePolicies: sandbox enforces first, prod audits
+// first; each cluster's constraints judge its next minor, with its own
+// management taint and the addons' namespaces as platform ones.
+func TestTheExampleRolesRunThePolicies(t *testing.T) {
+	t.Parallel()
+	modes := map[string]string{}
+	for _, c := range loadFleet(t).Clusters() {
+		if !c.Policy.Enabled {
+			continue
+		}
+		modes[c.Role] = c.Policy.Mode
+		s := policySettings(c)
+		require.NoError(t, s.Validate(), c.Name)
+		assert.Equal(t, catalog.NextMinor(c.EKSVersion), s.NextMinor)
+		assert.Equal(t, c.NodeGroup.Taint.Key, s.ManagementTaint.Key)
+		assert.Contains(t, s.PlatformNamespaces, "kube-system", "the addons' controllers")
+		if c.Observability.ContainerInsights {
+			assert.Contains(t, s.PlatformNamespaces, "amazon-cloudwatch", "Container Insights' agent")
+		}
+		e := mockengine.New(c.Name)
+		require.NoError(t, e.Run(Cluster(c)))
+		release := e.Must(t, "kubernetes:helm.sh/v3:Release", c.Name+"-policy")
+		assert.Equal(t, c.Charts["gatekeeper"].Version, release.In()["version"])
+		want := map[string]string{environments.PolicyEnforce: "deny", environments.PolicyAudit: "warn"}[c.Policy.Mode]
+		constraints := 0
+		for _, r := range e.Resources() {
+			if strings.HasPrefix(r.Type, "kubernetes:constraints.gatekeeper.sh/") {
+				constraints++
+				assert.Equal(t, want, r.In()["spec"].(map[string]any)["enforcementAction"], "%s %s", c.Name, r.Name)
+			}
+		}
+		assert.Equal(t, len(policy.IDs())-len(c.Policy.Disabled), constraints, c.Name)
+	}
+	assert.Equal(t, map[string]string{"sandbox": "enforce", "nonprod": "audit", "prod": "audit"}, modes)
 }

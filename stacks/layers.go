@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"maps"
+	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -13,6 +15,7 @@ import (
 	"github.com/eksplatform/eksplatform/components/network"
 	"github.com/eksplatform/eksplatform/components/observability"
 	"github.com/eksplatform/eksplatform/components/operators"
+	"github.com/eksplatform/eksplatform/components/policy"
 	"github.com/eksplatform/eksplatform/components/storage"
 	"github.com/eksplatform/eksplatform/environments"
 )
@@ -159,6 +162,9 @@ func (l layerInputs) operatorsArgs(net *network.Network) *operators.Args {
 	if fb := o.FluentBit; fb.Enabled {
 		a.FluentBit = &operators.FluentBitSettings{Chart: l.chart("aws-for-fluent-bit"), LogGroup: fb.LogGroup, RetentionDays: fb.RetentionDays}
 	}
+	if p := c.Policy; p.Enabled {
+		a.Policy = &operators.PolicySettings{Chart: l.chart("gatekeeper"), Settings: policySettings(c)}
+	}
 	if o.EchoServer && net.LoadBalancerController != nil && len(c.DNS.DomainFilters) > 0 {
 		a.EchoServer = &operators.EchoServerSettings{
 			Host:         EchoServerHost(c),
@@ -226,4 +232,34 @@ func adoptedSubnets(c *environments.Cluster, public bool) []string {
 		return c.VPC.PublicSubnetIDs
 	}
 	return c.VPC.PrivateSubnetIDs
+}
+
+// policySettings are the role's policies for one cluster: deprecations of
+// the minor after the one it runs, its management node group's taint and
+// labels, and as platform namespaces those of the network layer's
+// controllers and of the addons' service accounts (Container Insights'
+// amazon-cloudwatch among them; the operators layer adds its own).
+func policySettings(c *environments.Cluster) policy.Settings {
+	p := c.Policy
+	platform := []string{network.CertManagerNamespace, network.ExternalDNSNamespace}
+	for _, a := range c.Addons {
+		if a.Spec.IRSA == nil {
+			continue
+		}
+		for _, sa := range a.Spec.IRSA.ServiceAccounts {
+			if ns, _, ok := strings.Cut(sa, "/"); ok && !slices.Contains(platform, ns) {
+				platform = append(platform, ns)
+			}
+		}
+	}
+	return policy.Settings{
+		Mode:               policy.Mode(p.Mode),
+		Disabled:           slices.Clone(p.Disabled),
+		NextMinor:          catalog.NextMinor(c.EKSVersion),
+		ExemptNamespaces:   slices.Clone(p.ExemptNamespaces),
+		Exceptions:         maps.Clone(p.Exceptions),
+		PlatformNamespaces: platform,
+		ManagementTaint:    policy.Taint{Key: c.NodeGroup.Taint.Key, Value: c.NodeGroup.Taint.Value, Effect: c.NodeGroup.Taint.Effect},
+		ManagementLabels:   maps.Clone(c.NodeGroup.Labels),
+	}
 }

@@ -51,11 +51,25 @@ var karpenterCRDs = map[string]string{
 
 const karpenterModule = "github.com/aws/karpenter-provider-aws"
 
+// gatekeeperCRDs are validated against the CRDs of the gatekeeper chart of
+// the catalog's pinned version, read from the chart in the Gatekeeper module
+// at that tag (its crds/ are what the chart installs).
+var gatekeeperCRDs = map[string]string{
+	"kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate": "charts/gatekeeper/crds/constrainttemplate-customresourcedefinition.yaml",
+	"kubernetes:config.gatekeeper.sh/v1alpha1:Config":          "charts/gatekeeper/crds/config-customresourcedefinition.yaml",
+}
+
+const gatekeeperModule = "github.com/open-policy-agent/gatekeeper/v3"
+
 // notValidated are the in-cluster kinds checked elsewhere, and why not here.
 var notValidated = map[string]string{
 	"kubernetes:helm.sh/v3:Release":                        "a Helm release; its values are the chart's, not an API object",
 	"kubernetes:cert-manager.io/v1:ClusterIssuer":          "its CRD ships in the cert-manager chart, not a Go module",
 	"kubernetes:external-secrets.io/v1:ClusterSecretStore": "its CRD ships in the external-secrets chart, not a Go module",
+	// Gatekeeper makes a constraint's CRD from its template at run time.
+	"kubernetes:constraints.gatekeeper.sh/v1beta1:EksplatformDeprecatedAPIs":  "its CRD is made by Gatekeeper from its template: components/policy checks it against the template's schema and gator accepts it",
+	"kubernetes:constraints.gatekeeper.sh/v1beta1:EksplatformPDBRequired":     "as EksplatformDeprecatedAPIs",
+	"kubernetes:constraints.gatekeeper.sh/v1beta1:EksplatformManagementNodes": "as EksplatformDeprecatedAPIs",
 }
 
 // moduleFile reads one file of a module version through the module cache
@@ -198,6 +212,11 @@ func loadValidators(t *testing.T) validators {
 		version := typ[strings.LastIndex(typ[:strings.LastIndex(typ, ":")], "/")+1 : strings.LastIndex(typ, ":")]
 		v.crds[typ] = crdSchema(t, file, moduleFile(t, karpenterModule, moduleVersion, file), version)
 	}
+	gkVersion := "v" + catalog.Default().DefaultCharts()["gatekeeper"].Version
+	for typ, file := range gatekeeperCRDs {
+		version := typ[strings.LastIndex(typ[:strings.LastIndex(typ, ":")], "/")+1 : strings.LastIndex(typ, ":")]
+		v.crds[typ] = crdSchema(t, file, moduleFile(t, gatekeeperModule, gkVersion, file), version)
+	}
 	return v
 }
 
@@ -236,6 +255,9 @@ func TestEveryKubernetesObjectMatchesItsSchema(t *testing.T) {
 	for typ := range karpenterCRDs {
 		assert.Positive(t, checked[typ], "%s was checked", typ)
 	}
+	for typ := range gatekeeperCRDs {
+		assert.Positive(t, checked[typ], "%s was checked against the chart's CRD", typ)
+	}
 	assert.Positive(t, checked["kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams"], "IngressClassParams was checked against the controller's CRD")
 }
 
@@ -253,6 +275,8 @@ func TestSchemaChecksCatchMisspelledFields(t *testing.T) {
 		{"kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", `"subnetSelectorTerms"`, `"subnetSelectors"`},
 		{"kubernetes:apps/v1:Deployment", `"readinessProbe"`, `"readynessProbe"`},
 		{"kubernetes:storage.k8s.io/v1:StorageClass", `"volumeBindingMode"`, `"volumeBinding"`},
+		{"kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate", `"targets"`, `"target"`},
+		{"kubernetes:config.gatekeeper.sh/v1alpha1:Config", `"syncOnly"`, `"syncOnl"`},
 	} {
 		t.Run(fmt.Sprintf("%s %s", tc.typ, tc.to), func(t *testing.T) {
 			rs := s.e.ByType(tc.typ)
