@@ -299,9 +299,10 @@ func TestPlanReadsTheBackend(t *testing.T) {
 	}
 	// prod-i01 runs 1.36 already: coredns moves up, the addons its outputs do
 	// not list are installed, kube-proxy runs a newer 1.36 build than the
-	// table knows and stays, the nodes run a 1.36 release and stay.
+	// table knows and stays, the nodes run a 1.36 release and stay;
+	// Container Insights, new in prod's file, is installed last of the addons.
 	assert.Equal(t, []string{"addon addon vpc-cni", "addon addon coredns", "addon addon aws-ebs-csi-driver", "addon addon aws-efs-csi-driver",
-		"karpenter karpenter chart and CRDs"}, kinds)
+		"addon addon amazon-cloudwatch-observability", "karpenter karpenter chart and CRDs"}, kinds)
 	assert.Equal(t, "none", byName["prod-i01-aws-us-east-2"].Steps[0].From)
 
 	var found []string
