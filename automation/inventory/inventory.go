@@ -102,6 +102,8 @@ type Cluster struct {
 	ClusterAdminRoleARN string   `json:"clusterAdminRoleArn,omitempty"`
 
 	Observability Observability `json:"observability"`
+	// Policy is the policy engine's mode ("audit", "enforce"), "off" without it.
+	Policy string `json:"policy"`
 
 	Support     Support   `json:"support"`
 	LastRollout *Rollout  `json:"lastSuccessfulRollout,omitempty"`
@@ -272,6 +274,10 @@ func declared(c *environments.Cluster) Cluster {
 	}
 	for _, a := range c.Addons {
 		e.Addons[a.Name] = Versions{Declared: a.Version}
+	}
+	e.Policy = "off"
+	if c.Policy.Enabled {
+		e.Policy = c.Policy.Mode
 	}
 	e.Observability = Observability{ContainerInsights: c.Observability.ContainerInsights, Prometheus: c.Observability.Prometheus.Enabled}
 	// The names the stack publishes (or will): every fact, the optional

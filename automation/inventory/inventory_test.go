@@ -204,6 +204,11 @@ func TestAnUndeployedClusterIsWhatItsFileDeclares(t *testing.T) {
 			assert.Equal(t, contract.ParameterName(declared.Name, f.Name), name)
 		}
 		assert.Equal(t, declared.Observability.ContainerInsights, c.Observability.ContainerInsights)
+		if declared.Policy.Enabled {
+			assert.Equal(t, declared.Policy.Mode, c.Policy)
+		} else {
+			assert.Equal(t, "off", c.Policy)
+		}
 	}
 	assert.Len(t, inv.Roles, len(fleet.Roles))
 	assert.Equal(t, fleet.Roles[0].Name, inv.Roles[0].Name, "roles in rollout order")

@@ -71,6 +71,7 @@ func (inv *Inventory) Markdown() string {
 		row("EFS file system", c.EFSFileSystemID)
 		row("Storage classes", strings.Join(c.StorageClasses, ", "))
 		row("Cluster-admin role", c.ClusterAdminRoleARN)
+		row("Policy guardrails (Gatekeeper)", c.Policy)
 		row("Container Insights", onOff(c.Observability.ContainerInsights, c.Observability.ContainerInsightsURL))
 		row("Managed Prometheus", onOff(c.Observability.Prometheus, strings.TrimSpace(c.Observability.PrometheusWorkspaceID+" "+c.Observability.PrometheusEndpoint)))
 		row("Last update of the stack", timeCell(c.LastUpdate))
@@ -243,6 +244,7 @@ func (inv *Inventory) Entities(o BackstageOptions) ([]map[string]any, error) {
 			labelPrefix + "support-tier":     c.Support.Tier,
 			labelPrefix + "deployed":         strconv.FormatBool(c.Deployed),
 			labelPrefix + "drift":            c.Drift.Status,
+			labelPrefix + "policy":           c.Policy,
 			labelPrefix + "parameters":       c.Parameters.Prefix,
 			labelPrefix + "environment-file": c.File,
 		}
