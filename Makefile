@@ -17,9 +17,10 @@ export PATH := $(BIN):$(PATH)
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: ## install Go modules, the Pulumi CLI (bin/pulumi), dynalite (for the DynamoDB tests) and Backstage's catalog model (for the inventory's tests), both from npm; a second run is instant
+setup: ## install Go modules, the Pulumi CLI (bin/pulumi), gator (Gatekeeper, for the policy tests), dynalite and Backstage's catalog model (npm, for the DynamoDB and inventory tests); a second run is instant
 	$(GO) mod download
 	cd tools && $(GO) mod download
+	cd components/observability/promcheck && $(GO) mod download
 	./tools/install-pulumi.sh
 	./tools/dynalite/install.sh
 	./tools/backstage/install.sh
@@ -30,6 +31,7 @@ build: ## build the CLI into bin/eksplatform
 
 test: setup box ## run every test: unit, guardrail, CLI, end-to-end and the cluster in a box (runs setup and box first)
 	$(GO) test -timeout 40m ./...
+	cd components/observability/promcheck && $(GO) test ./...
 
 lint: $(BIN)/golangci-lint ## run golangci-lint with .golangci.yml
 	$(BIN)/golangci-lint run ./...
