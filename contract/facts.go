@@ -2,8 +2,8 @@ package contract
 
 import "strings"
 
-// A cluster's facts in SSM Parameter Store: each cluster stack publishes
-// them under /eksplatform/<cluster>/, so that services find a cluster's
+// ParameterRoot is where a cluster's facts live in SSM Parameter Store: each
+// cluster stack publishes them under /eksplatform/<cluster>/, so that services find a cluster's
 // endpoint, issuer or file system with the AWS SDK (ssm:GetParametersByPath
 // on the prefix) instead of asking a person or reading Pulumi state. The
 // inventory names them.
@@ -84,8 +84,8 @@ func FactNamed(name string) (Fact, bool) {
 	return Fact{}, false
 }
 
-// ValidFactName: lower-case words joined by dashes, as SSM path segments
-// that need no quoting.
+// ValidFactName says whether a fact's name is lower-case words joined by
+// dashes, an SSM path segment that needs no quoting.
 func ValidFactName(name string) bool {
 	if name == "" || strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-") {
 		return false

@@ -334,7 +334,8 @@ const (
 // PolicyIDs are the policies a role can switch off.
 var PolicyIDs = []string{"deprecated-apis", "pdb-required", "management-nodes"}
 
-// DefaultPolicyExemptNamespaces: the control plane's own namespace.
+// DefaultPolicyExemptNamespaces is the namespace every policy leaves alone
+// by default: the control plane's own.
 var DefaultPolicyExemptNamespaces = []string{"kube-system"}
 
 // applyPolicyDefaults: off; audit; kube-system exempt.

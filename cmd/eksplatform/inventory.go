@@ -178,14 +178,17 @@ func (o *inventoryOptions) openTrail() (audit.Store, error) {
 		return nil, err
 	}
 	url := auditStoreURL(&o.backend)
-	if url == "" {
-		if _, err := os.Stat(filepath.Join(r.StateDir, audit.DefaultFile)); err != nil {
-			return nil, nil
-		}
+	if url == "" && !fileExists(filepath.Join(r.StateDir, audit.DefaultFile)) {
+		return nil, nil
 	}
 	store, err := audit.Open(context.Background(), url, r.StateDir)
 	if err != nil {
 		return nil, usageError{err}
 	}
 	return store, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
