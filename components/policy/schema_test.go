@@ -8,8 +8,6 @@ package policy
 // (tests/modzip), which `make setup` fills.
 
 import (
-	"bytes"
-	"encoding/json"
 	"io/fs"
 	"maps"
 	"regexp"
@@ -20,8 +18,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"sigs.k8s.io/yaml"
 
+	"github.com/eksplatform/eksplatform/tests/crdschema"
 	"github.com/eksplatform/eksplatform/tests/modzip"
 )
 
@@ -36,56 +34,9 @@ func gatekeeperFile(t *testing.T, file string) []byte {
 	return data
 }
 
-// structural makes an openAPIV3Schema a JSON Schema that, like the API
-// server's pruning, refuses fields the schema does not name (CEL rules are
-// not evaluated).
-func structural(node any) any {
-	switch n := node.(type) {
-	case map[string]any:
-		out := map[string]any{}
-		for k, v := range n {
-			switch k {
-			case "x-kubernetes-validations":
-			case "properties":
-				props := map[string]any{}
-				for name, p := range v.(map[string]any) {
-					props[name] = structural(p)
-				}
-				out[k] = props
-			default:
-				out[k] = structural(v)
-			}
-		}
-		if n["x-kubernetes-int-or-string"] == true {
-			delete(out, "type")
-			out["anyOf"] = []any{map[string]any{"type": "integer"}, map[string]any{"type": "string"}}
-		}
-		if n["nullable"] == true {
-			if typ, ok := out["type"].(string); ok {
-				out["type"] = []any{typ, "null"}
-			}
-		}
-		_, hasProps := n["properties"]
-		_, hasAdditional := n["additionalProperties"]
-		if hasProps && !hasAdditional && n["x-kubernetes-preserve-unknown-fields"] != true {
-			out["additionalProperties"] = false
-		}
-		return out
-	case []any:
-		out := make([]any, len(n))
-		for i, v := range n {
-			out[i] = structural(v)
-		}
-		return out
-	}
-	return node
-}
-
 func compile(t *testing.T, schema map[string]any) *jsonschema.Schema {
 	t.Helper()
-	c := jsonschema.NewCompiler()
-	require.NoError(t, c.AddResource("schema.json", structural(schema)))
-	sch, err := c.Compile("schema.json")
+	sch, err := crdschema.Compile(schema)
 	require.NoError(t, err)
 	return sch
 }
@@ -93,40 +44,13 @@ func compile(t *testing.T, schema map[string]any) *jsonschema.Schema {
 // crdSchema is the schema of one version of a CRD of the chart's crds/.
 func crdSchema(t *testing.T, file, version string) *jsonschema.Schema {
 	t.Helper()
-	jsonData, err := yaml.YAMLToJSON(gatekeeperFile(t, "charts/gatekeeper/crds/"+file))
-	require.NoError(t, err)
-	var crd struct {
-		Spec struct {
-			Versions []struct {
-				Name   string
-				Schema struct {
-					OpenAPIV3Schema map[string]any `json:"openAPIV3Schema"`
-				}
-			}
-		}
-	}
-	require.NoError(t, json.Unmarshal(jsonData, &crd))
-	for _, v := range crd.Spec.Versions {
-		if v.Name == version {
-			return compile(t, v.Schema.OpenAPIV3Schema)
-		}
-	}
-	t.Fatalf("%s has no version %s", file, version)
-	return nil
+	sch, err := crdschema.FromCRD(gatekeeperFile(t, "charts/gatekeeper/crds/"+file), version)
+	require.NoError(t, err, file)
+	return sch
 }
 
 // validate checks a Go value as the JSON the API server receives.
-func validate(sch *jsonschema.Schema, obj any) error {
-	b, err := json.Marshal(obj)
-	if err != nil {
-		return err
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	return sch.Validate(inst)
-}
+func validate(sch *jsonschema.Schema, obj any) error { return crdschema.ValidateValue(sch, obj) }
 
 func TestTemplatesAndConfigMatchGatekeepersCRDs(t *testing.T) {
 	t.Parallel()

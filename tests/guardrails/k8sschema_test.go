@@ -22,6 +22,7 @@ import (
 
 	"github.com/eksplatform/eksplatform/catalog"
 	"github.com/eksplatform/eksplatform/internal/mockengine"
+	"github.com/eksplatform/eksplatform/tests/crdschema"
 	"github.com/eksplatform/eksplatform/tests/modzip"
 )
 
@@ -83,79 +84,14 @@ func moduleFile(t *testing.T, module, version, file string) []byte {
 	return data
 }
 
-// crdSchema turns a CRD's openAPIV3Schema into a JSON Schema that, like the
-// API server's structural pruning, rejects fields the schema does not name.
-// CEL rules (x-kubernetes-validations) are not evaluated.
+// crdSchema is the structural schema of one version of a CRD
+// (tests/crdschema): fields the schema does not name are refused; CEL rules
+// are not evaluated.
 func crdSchema(t *testing.T, name string, data []byte, version string) *jsonschema.Schema {
 	t.Helper()
-	jsonData, err := yaml.YAMLToJSON(data)
-	require.NoError(t, err)
-	var crd struct {
-		Spec struct {
-			Versions []struct {
-				Name   string
-				Schema struct {
-					OpenAPIV3Schema map[string]any `json:"openAPIV3Schema"`
-				}
-			}
-		}
-	}
-	require.NoError(t, json.Unmarshal(jsonData, &crd))
-	for _, v := range crd.Spec.Versions {
-		if v.Name != version {
-			continue
-		}
-		c := jsonschema.NewCompiler()
-		require.NoError(t, c.AddResource("crd.json", structural(v.Schema.OpenAPIV3Schema)))
-		sch, err := c.Compile("crd.json")
-		require.NoError(t, err)
-		return sch
-	}
-	t.Fatalf("%s has no version %s", name, version)
-	return nil
-}
-
-func structural(node any) any {
-	switch n := node.(type) {
-	case map[string]any:
-		out := map[string]any{}
-		for k, v := range n {
-			switch k {
-			case "x-kubernetes-validations":
-				continue
-			case "properties":
-				props := map[string]any{}
-				for name, p := range v.(map[string]any) {
-					props[name] = structural(p)
-				}
-				out[k] = props
-			default:
-				out[k] = structural(v)
-			}
-		}
-		if n["x-kubernetes-int-or-string"] == true {
-			delete(out, "type")
-			out["anyOf"] = []any{map[string]any{"type": "integer"}, map[string]any{"type": "string"}}
-		}
-		if n["nullable"] == true {
-			if typ, ok := out["type"].(string); ok {
-				out["type"] = []any{typ, "null"}
-			}
-		}
-		_, hasProps := n["properties"]
-		_, hasAdditional := n["additionalProperties"]
-		if hasProps && !hasAdditional && n["x-kubernetes-preserve-unknown-fields"] != true {
-			out["additionalProperties"] = false
-		}
-		return out
-	case []any:
-		out := make([]any, len(n))
-		for i, v := range n {
-			out[i] = structural(v)
-		}
-		return out
-	}
-	return node
+	sch, err := crdschema.FromCRD(data, version)
+	require.NoError(t, err, name)
+	return sch
 }
 
 // objectJSON renders a synthesized Kubernetes resource as the object the
@@ -177,13 +113,7 @@ func decodeStrict(data []byte, typ reflect.Type) error {
 	return nil
 }
 
-func validateCR(sch *jsonschema.Schema, data []byte) error {
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	return sch.Validate(inst)
-}
+func validateCR(sch *jsonschema.Schema, data []byte) error { return crdschema.Validate(sch, data) }
 
 type validators struct {
 	crds map[string]*jsonschema.Schema
