@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/eksplatform/eksplatform/contract"
@@ -110,6 +111,30 @@ func readOutputs(ctx context.Context, stack Stack) (*contract.Outputs, error) {
 		return nil, err
 	}
 	return &o, nil
+}
+
+// DeployedStacks reads deployed stacks' outputs through the program's
+// contract, listing the backend's stacks once for all the clusters asked
+// about. Reading creates no stack. plan and the inventory read through it.
+type DeployedStacks struct {
+	Backend Backend
+
+	once   sync.Once
+	stacks map[string]StackSummary
+	err    error
+}
+
+// Outputs returns the outputs of a cluster's stack and its summary: nil
+// outputs for a cluster the backend holds nothing of, or whose first up did
+// not finish; an error for a backend that cannot list its stacks or outputs
+// that do not read.
+func (s *DeployedStacks) Outputs(ctx context.Context, c *environments.Cluster) (*contract.Outputs, StackSummary, error) {
+	s.once.Do(func() { s.stacks, s.err = s.Backend.Stacks(ctx) })
+	if s.err != nil {
+		return nil, StackSummary{}, s.err
+	}
+	o, err := ReadOutputs(ctx, s.Backend, s.stacks, c)
+	return o, s.stacks[c.Name], err
 }
 
 // UndeclaredStacks lists the backend's stacks that hold resources but that no

@@ -434,9 +434,8 @@ func links(e *Cluster) []Link {
 type BackendState struct {
 	Backend automation.Backend
 
-	once   sync.Once
-	stacks map[string]automation.StackSummary
-	err    error
+	once     sync.Once
+	deployed *automation.DeployedStacks
 }
 
 var _ StateReader = (*BackendState)(nil)
@@ -444,13 +443,10 @@ var _ StateReader = (*BackendState)(nil)
 // Deployed returns nil for a cluster the backend holds nothing of, or whose
 // first up did not finish.
 func (s *BackendState) Deployed(ctx context.Context, c *environments.Cluster) (*Deployed, error) {
-	s.once.Do(func() { s.stacks, s.err = s.Backend.Stacks(ctx) })
-	if s.err != nil {
-		return nil, s.err
-	}
-	o, err := automation.ReadOutputs(ctx, s.Backend, s.stacks, c)
+	s.once.Do(func() { s.deployed = &automation.DeployedStacks{Backend: s.Backend} })
+	o, summary, err := s.deployed.Outputs(ctx, c)
 	if o == nil || err != nil {
 		return nil, err
 	}
-	return &Deployed{Outputs: *o, LastUpdate: s.stacks[c.Name].LastUpdate}, nil
+	return &Deployed{Outputs: *o, LastUpdate: summary.LastUpdate}, nil
 }

@@ -14,20 +14,16 @@ import (
 type BackendState struct {
 	Backend automation.Backend
 
-	once   sync.Once
-	stacks map[string]automation.StackSummary
-	err    error
+	once     sync.Once
+	deployed *automation.DeployedStacks
 }
 
 var _ StateReader = (*BackendState)(nil)
 
 // Versions returns nil for a cluster the backend holds nothing of.
 func (s *BackendState) Versions(ctx context.Context, c *environments.Cluster) (*Versions, error) {
-	s.once.Do(func() { s.stacks, s.err = s.Backend.Stacks(ctx) })
-	if s.err != nil {
-		return nil, s.err
-	}
-	o, err := automation.ReadOutputs(ctx, s.Backend, s.stacks, c)
+	s.once.Do(func() { s.deployed = &automation.DeployedStacks{Backend: s.Backend} })
+	o, _, err := s.deployed.Outputs(ctx, c)
 	if o == nil || err != nil {
 		return nil, err
 	}
